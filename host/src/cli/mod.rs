@@ -1,0 +1,85 @@
+//! Command-line parsing and dispatch. `anyhow` lives here, at the edge, and nowhere else.
+
+mod context;
+mod plugin;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub(crate) use context::Context;
+
+/// loa: a bot runtime for shops that talk to customers on Zalo, Messenger, Telegram and the web.
+#[derive(Debug, Parser)]
+#[command(name = "loa", version, about, propagate_version = true)]
+struct Cli {
+    /// Host configuration file (TOML). Missing file: built-in defaults.
+    #[arg(long, global = true, env = "LOA_CONFIG", default_value = "loa.toml")]
+    host_config: PathBuf,
+    /// Data directory (SQLite database, installed plugins). Overrides the config file.
+    #[arg(long, global = true, env = "LOA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `loa=debug`. Default `warn` (and, for `plugin run`, no
+    /// copy of the plugin's own log lines, which the report already shows).
+    #[arg(long, global = true, env = "LOA_LOG")]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create, build, run, install and manage plugins.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+    /// Apply pending database migrations to the data directory's database.
+    Migrate,
+}
+
+/// Parses the command line, runs it, and turns any error into a message and exit code 1.
+pub(crate) fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_filter = match &cli.command {
+        Command::Plugin(plugin::PluginCommand::Run(_)) => "warn,loa::plugins::host_api=off",
+        _ => "warn",
+    };
+    let filter = cli.log.as_deref().unwrap_or(default_filter);
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(filter)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let context = Context::new(&cli.host_config, cli.data_dir.as_deref())?;
+    match cli.command {
+        Command::Plugin(command) => plugin::run(&context, command).await,
+        Command::Migrate => {
+            let store = context.open_store()?;
+            let applied = loa::store::Store::migrate(&*store).await?;
+            println!(
+                "database {} is up to date ({applied} migration(s) applied now)",
+                context.database_path().display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! loa: a bot runtime for businesses that talk to their customers on chat channels.
+//!
+//! The host owns what every bot needs (tenants, conversations, knowledge, handover,
+//! delivery); everything that differs per channel or per business is a sandboxed
+//! WebAssembly plugin loaded through the `loa:plugin` WIT contract (see `wit/`).
+//!
+//! Modules, one per concern:
+//! - [`plugins`]: the sandboxed plugin host (manifests, engine, limits, breaker, registry);
+//! - [`store`]: the `Store` trait and its SQLite implementation;
+//! - [`config`]: the host's own configuration (data dir, plugin limits).
+#![warn(missing_docs)]
+#![deny(unsafe_code)]
+#![deny(rust_2018_idioms)]
+
+pub mod config;
+pub mod plugins;
+pub mod store;

@@ -1,0 +1,238 @@
+//! The life of one call around the plugin's own code: admission by the breaker, a fresh
+//! store with limits, the deadline, and turning what happened into a [`CallReport`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::{Store as WasmStore, Trap};
+
+use super::bindings::types::PluginError as WitPluginError;
+use super::breaker::Admission;
+use super::call::{CallReport, TenantPlugin};
+use super::engine::{EPOCH_TICK, PluginEngine};
+use super::error::PluginCallError;
+use super::outbound_http::OutboundPolicy;
+use super::response_size::ResponseSize;
+use super::sandbox::CallState;
+
+/// A call that passed admission and has its store, waiting to run.
+pub(crate) struct PendingCall {
+    pub(crate) store: WasmStore<CallState>,
+    pub(crate) deadline: Duration,
+    started: Instant,
+}
+
+/// The outer deadline fired while the plugin was waiting on the host (HTTP, kv); the epoch
+/// deadline catches plugins burning CPU.
+#[derive(Debug)]
+struct DeadlineElapsed;
+
+impl std::fmt::Display for DeadlineElapsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("deadline elapsed")
+    }
+}
+
+impl std::error::Error for DeadlineElapsed {}
+
+/// What the plugin's code returned, before classification.
+pub(crate) type RawOutcome<T> = wasmtime::Result<Result<T, WitPluginError>>;
+
+/// Runs `call` under the wall-clock `deadline`.
+pub(crate) async fn within<T>(
+    deadline: Duration,
+    call: impl Future<Output = RawOutcome<T>>,
+) -> RawOutcome<T> {
+    // The epoch deadline fires first for CPU-bound plugins; this one, a tick later, for
+    // plugins parked in a host call.
+    match tokio::time::timeout(deadline + EPOCH_TICK, call).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(wasmtime::Error::new(DeadlineElapsed)),
+    }
+}
+
+impl PluginEngine {
+    /// Asks the breaker, then builds the call's store with its memory cap and deadline.
+    pub(crate) fn begin(&self, target: &TenantPlugin) -> Result<PendingCall, PluginCallError> {
+        let plugin = &target.plugin;
+        let name = &plugin.manifest.plugin.name;
+        if let Admission::Open(trip) = self.breakers.admit(target.tenant_id(), name) {
+            return Err(PluginCallError::BreakerOpen {
+                plugin: plugin.id(),
+                tenant: target.tenant_id().to_owned(),
+                failures: trip.failures,
+                reason: trip.reason,
+            });
+        }
+        let limits = plugin.limits;
+        let state = CallState::new(
+            Arc::clone(&target.scope),
+            OutboundPolicy::new(Arc::clone(&target.allowlist), limits.timeout),
+            limits.memory_mib as usize * (1 << 20),
+        );
+        let mut store = WasmStore::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        // One tick more than the deadline needs: the ticker may be just about to tick when
+        // the call starts, and a deadline must never fire early.
+        let ticks = limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64 + 1;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        Ok(PendingCall {
+            store,
+            deadline: limits.timeout,
+            started: Instant::now(),
+        })
+    }
+
+    /// Classifies the outcome, checks its size, and tells the breaker.
+    pub(crate) async fn finish<T: ResponseSize>(
+        &self,
+        target: &TenantPlugin,
+        call: PendingCall,
+        raw: RawOutcome<T>,
+    ) -> CallReport<T> {
+        let elapsed = call.started.elapsed();
+        let mut state = call.store.into_data();
+        let plugin = target.plugin.id();
+        let limits = target.plugin.limits;
+        let outcome = match raw {
+            Ok(Ok(value)) => {
+                let size = value.response_size();
+                if size > limits.max_response_bytes {
+                    Err(PluginCallError::ResponseTooLarge {
+                        plugin: plugin.clone(),
+                        size,
+                        limit: limits.max_response_bytes,
+                    })
+                } else {
+                    Ok(value)
+                }
+            }
+            Ok(Err(error)) => Err(returned_error(&state, &plugin, error)),
+            Err(error) => Err(failure(
+                &state,
+                &plugin,
+                limits.memory_mib,
+                limits.timeout,
+                error,
+            )),
+        };
+        let name = &target.plugin.manifest.plugin.name;
+        let tenant = target.tenant_id();
+        match &outcome {
+            Ok(_) => self.breakers.record_success(tenant, name).await,
+            Err(error) if error.counts_against_plugin() => {
+                tracing::warn!(tenant, plugin = %plugin, code = error.code(), %error, "plugin call failed");
+                self.breakers
+                    .record_failure(tenant, name, &error.to_string())
+                    .await;
+            }
+            Err(_) => {}
+        }
+        CallReport {
+            outcome,
+            logs: std::mem::take(&mut state.journal.logs),
+            elapsed,
+            memory_peak_bytes: state.limiter.peak_bytes,
+        }
+    }
+}
+
+/// A plugin-error the plugin returned, explained by a refusal it ran into on the way.
+fn returned_error(state: &CallState, plugin: &str, error: WitPluginError) -> PluginCallError {
+    if let Some(denial) = state.outbound.first_denial() {
+        return PluginCallError::HttpDenied {
+            plugin: plugin.to_owned(),
+            host: denial.host,
+            reason: denial.reason,
+        };
+    }
+    if let Some(detail) = &state.journal.kv_quota_hit {
+        return PluginCallError::KvQuotaExceeded {
+            plugin: plugin.to_owned(),
+            detail: detail.clone(),
+        };
+    }
+    let (code, message) = match error {
+        WitPluginError::InvalidInput(message) => ("invalid_input", message),
+        WitPluginError::NotFound(message) => ("not_found", message),
+        WitPluginError::Config(message) => ("config", message),
+        WitPluginError::Upstream(message) => ("upstream", message),
+        WitPluginError::Internal(message) => ("internal", message),
+    };
+    PluginCallError::Plugin {
+        plugin: plugin.to_owned(),
+        code,
+        message,
+    }
+}
+
+/// A trap, a deadline or a host failure, named for what caused it.
+fn failure(
+    state: &CallState,
+    plugin: &str,
+    memory_mib: u32,
+    timeout: Duration,
+    error: wasmtime::Error,
+) -> PluginCallError {
+    let plugin = plugin.to_owned();
+    if state.limiter.refused {
+        return PluginCallError::OutOfMemory {
+            plugin,
+            limit_mib: memory_mib,
+        };
+    }
+    let timed_out = error.is::<DeadlineElapsed>()
+        || matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt));
+    if timed_out {
+        return PluginCallError::Timeout {
+            plugin,
+            limit_ms: timeout.as_millis() as u64,
+        };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => PluginCallError::StackOverflow { plugin },
+        Some(trap) => PluginCallError::Trap {
+            plugin,
+            message: panic_message(&state.printed()).unwrap_or_else(|| trap.to_string()),
+        },
+        None => PluginCallError::Trap {
+            plugin,
+            message: format!("{error:#}"),
+        },
+    }
+}
+
+/// Rust prints `thread '…' panicked at src/lib.rs:9:5:\n<message>` before aborting; that
+/// is what the author needs, not "unreachable executed".
+fn panic_message(printed: &str) -> Option<String> {
+    let mut lines = printed.lines();
+    let location = lines.find_map(|line| line.split_once("panicked at ").map(|(_, at)| at))?;
+    let message: Vec<&str> = lines
+        .take_while(|line| !line.starts_with("note: "))
+        .collect();
+    Some(format!(
+        "panicked at {}: {}",
+        location.trim_end_matches(':'),
+        message.join(" ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_message_keeps_location_and_text() {
+        let printed = "thread '<unnamed>' panicked at src/lib.rs:9:5:\nboom: always\nnote: run with `RUST_BACKTRACE=1`\n";
+        assert_eq!(
+            panic_message(printed).as_deref(),
+            Some("panicked at src/lib.rs:9:5: boom: always")
+        );
+    }
+
+    #[test]
+    fn no_panic_text_gives_none() {
+        assert_eq!(panic_message("memory allocation failed"), None);
+    }
+}

@@ -1,0 +1,148 @@
+//! Installed plugins: `<data>/plugins/<name>/<version>/{plugin.toml,plugin.wasm}`, several
+//! versions side by side, loaded on first use so a new version needs no restart.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::call::{BindOptions, TenantPlugin};
+use super::engine::PluginEngine;
+use super::error::PluginLoadError;
+use super::loaded::LoadedPlugin;
+use super::manifest::PluginDir;
+use crate::store::{InstalledPlugin, TenantPluginSettings};
+
+/// Where installed plugins live and the ones loaded so far.
+pub struct PluginRegistry {
+    engine: Arc<PluginEngine>,
+    root: PathBuf,
+    loaded: Mutex<HashMap<(String, semver::Version), Arc<LoadedPlugin>>>,
+}
+
+impl PluginRegistry {
+    /// Plugins under `<data_dir>/plugins`.
+    pub fn new(engine: Arc<PluginEngine>, data_dir: &Path) -> Self {
+        Self {
+            engine,
+            root: data_dir.join("plugins"),
+            loaded: Mutex::default(),
+        }
+    }
+
+    fn loaded(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, semver::Version), Arc<LoadedPlugin>>> {
+        self.loaded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn version_dir(&self, name: &str, version: &semver::Version) -> PathBuf {
+        self.root.join(name).join(version.to_string())
+    }
+
+    /// Checks the plugin in `source` fully (it must load), then copies it in and records it.
+    /// Installing a version again replaces it.
+    pub async fn install(&self, source: &Path) -> Result<Arc<LoadedPlugin>, PluginLoadError> {
+        let checked = self.engine.load(source)?;
+        let manifest = &checked.manifest;
+        let target = self.version_dir(&manifest.plugin.name, &manifest.plugin.version);
+        let from = PluginDir::new(source);
+        let to = PluginDir::new(&target);
+        let io_error = |path: &Path| {
+            let path = path.to_owned();
+            move |source| PluginLoadError::Read { path, source }
+        };
+        std::fs::create_dir_all(&target).map_err(io_error(&target))?;
+        std::fs::copy(from.manifest_path(), to.manifest_path())
+            .map_err(io_error(&to.manifest_path()))?;
+        std::fs::copy(from.wasm_path(), to.wasm_path()).map_err(io_error(&to.wasm_path()))?;
+        let installed = self.engine.load(&target)?;
+        self.engine
+            .store()
+            .record_installed_plugin(&InstalledPlugin {
+                name: installed.manifest.plugin.name.clone(),
+                version: installed.manifest.plugin.version.clone(),
+                kind: installed.kind().to_string(),
+                description: installed.manifest.plugin.description.clone(),
+                sha256: installed.sha256.clone(),
+                installed_at_ms: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|elapsed| elapsed.as_millis() as i64)
+                    .unwrap_or_default(),
+            })
+            .await?;
+        let installed = Arc::new(installed);
+        self.loaded().insert(
+            (
+                installed.manifest.plugin.name.clone(),
+                installed.manifest.plugin.version.clone(),
+            ),
+            Arc::clone(&installed),
+        );
+        tracing::info!(plugin = %installed.id(), sha256 = %installed.sha256, "plugin installed");
+        Ok(installed)
+    }
+
+    /// Installed versions of `name`, oldest first, read from disk (another process may
+    /// have installed one).
+    pub fn versions(&self, name: &str) -> Vec<semver::Version> {
+        let mut versions: Vec<semver::Version> = std::fs::read_dir(self.root.join(name))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| semver::Version::parse(&entry.file_name().to_string_lossy()).ok())
+            .collect();
+        versions.sort();
+        versions
+    }
+
+    /// The plugin at `version`, or the newest installed; loaded from disk on first use.
+    pub fn get(
+        &self,
+        name: &str,
+        version: Option<&semver::Version>,
+    ) -> Result<Arc<LoadedPlugin>, PluginLoadError> {
+        let not_installed = || PluginLoadError::NotInstalled {
+            name: name.to_owned(),
+            version: version.map(ToString::to_string),
+        };
+        let version = match version {
+            Some(version) => version.clone(),
+            None => self.versions(name).pop().ok_or_else(not_installed)?,
+        };
+        let key = (name.to_owned(), version);
+        if let Some(plugin) = self.loaded().get(&key) {
+            return Ok(Arc::clone(plugin));
+        }
+        let dir = self.version_dir(name, &key.1);
+        if !dir.is_dir() {
+            return Err(not_installed());
+        }
+        // Compiling happens outside the lock; two callers racing both compile once, and the
+        // second insert wins harmlessly.
+        let plugin = Arc::new(self.engine.load(&dir)?);
+        self.loaded().insert(key, Arc::clone(&plugin));
+        Ok(plugin)
+    }
+
+    /// The plugin as `tenant_id` has it: its pinned version, config and grants.
+    pub async fn bind_for_tenant(
+        &self,
+        tenant_id: &str,
+        name: &str,
+    ) -> Result<TenantPlugin, PluginLoadError> {
+        let settings = self
+            .engine
+            .store()
+            .tenant_plugin(tenant_id, name)
+            .await?
+            .unwrap_or_else(|| TenantPluginSettings {
+                tenant_id: tenant_id.to_owned(),
+                plugin: name.to_owned(),
+                ..TenantPluginSettings::default()
+            });
+        let plugin = self.get(name, settings.pinned_version.as_ref())?;
+        Ok(self.engine.bind(plugin, &settings, BindOptions::default()))
+    }
+}

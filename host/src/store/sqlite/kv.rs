@@ -1,0 +1,180 @@
+//! The plugin key-value store in SQLite, with quotas checked in the same transaction.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::backend;
+use crate::store::{KvQuota, KvScope, StoreError};
+
+fn check_key(key: &str, quota: &KvQuota) -> Result<(), StoreError> {
+    if key.is_empty() {
+        return Err(StoreError::InvalidKey("key is empty".into()));
+    }
+    if key.len() > quota.max_key_bytes {
+        return Err(StoreError::InvalidKey(format!(
+            "key is {} bytes, over the {} byte limit",
+            key.len(),
+            quota.max_key_bytes
+        )));
+    }
+    Ok(())
+}
+
+pub(super) fn get(
+    connection: &mut Connection,
+    scope: &KvScope,
+    key: &str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    connection
+        .prepare_cached(
+            "SELECT value FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![scope.tenant_id, scope.plugin, key], |row| {
+                    row.get(0)
+                })
+                .optional()
+        })
+        .map_err(backend)
+}
+
+/// Writes inside an open transaction, refusing what would break the quota.
+fn write_within_quota(
+    transaction: &rusqlite::Transaction<'_>,
+    scope: &KvScope,
+    key: &str,
+    value: &[u8],
+    quota: &KvQuota,
+) -> Result<(), StoreError> {
+    check_key(key, quota)?;
+    if value.len() > quota.max_value_bytes {
+        return Err(StoreError::QuotaExceeded(format!(
+            "value for '{key}' is {} bytes, over the {} byte limit",
+            value.len(),
+            quota.max_value_bytes
+        )));
+    }
+    let exists: bool = transaction
+        .query_row(
+            "SELECT EXISTS(SELECT 1 FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3)",
+            params![scope.tenant_id, scope.plugin, key],
+            |row| row.get(0),
+        )
+        .map_err(backend)?;
+    if !exists {
+        let keys: i64 = transaction
+            .query_row(
+                "SELECT COUNT(*) FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2",
+                params![scope.tenant_id, scope.plugin],
+                |row| row.get(0),
+            )
+            .map_err(backend)?;
+        if keys as u64 >= quota.max_keys {
+            return Err(StoreError::QuotaExceeded(format!(
+                "already {keys} keys, the limit is {}",
+                quota.max_keys
+            )));
+        }
+    }
+    transaction
+        .execute(
+            "INSERT INTO plugin_kv (tenant_id, plugin, key, value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (tenant_id, plugin, key) DO UPDATE SET value = excluded.value",
+            params![scope.tenant_id, scope.plugin, key, value],
+        )
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub(super) fn set(
+    connection: &mut Connection,
+    scope: &KvScope,
+    key: &str,
+    value: &[u8],
+    quota: &KvQuota,
+) -> Result<(), StoreError> {
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    write_within_quota(&transaction, scope, key, value, quota)?;
+    transaction.commit().map_err(backend)
+}
+
+pub(super) fn delete(
+    connection: &mut Connection,
+    scope: &KvScope,
+    key: &str,
+) -> Result<(), StoreError> {
+    connection
+        .execute(
+            "DELETE FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3",
+            params![scope.tenant_id, scope.plugin, key],
+        )
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub(super) fn list_prefix(
+    connection: &mut Connection,
+    scope: &KvScope,
+    prefix: &str,
+    limit: u32,
+) -> Result<Vec<String>, StoreError> {
+    // substr() instead of LIKE: a prefix may contain '%' or '_'.
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT key FROM plugin_kv
+             WHERE tenant_id = ?1 AND plugin = ?2 AND substr(key, 1, length(?3)) = ?3
+             ORDER BY key LIMIT ?4",
+        )
+        .map_err(backend)?;
+    let keys = statement
+        .query_map(
+            params![scope.tenant_id, scope.plugin, prefix, limit],
+            |row| row.get(0),
+        )
+        .map_err(backend)?
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(backend)?;
+    Ok(keys)
+}
+
+pub(super) fn compare_and_swap(
+    connection: &mut Connection,
+    scope: &KvScope,
+    key: &str,
+    expected: Option<&[u8]>,
+    new: Option<&[u8]>,
+    quota: &KvQuota,
+) -> Result<bool, StoreError> {
+    check_key(key, quota)?;
+    // IMMEDIATE takes the write lock before reading, so two processes cannot both see the
+    // old value and both swap (a Zalo refresh token must be spent once).
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    let current: Option<Vec<u8>> = transaction
+        .query_row(
+            "SELECT value FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3",
+            params![scope.tenant_id, scope.plugin, key],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    if current.as_deref() != expected {
+        return Ok(false);
+    }
+    match new {
+        Some(value) => write_within_quota(&transaction, scope, key, value, quota)?,
+        None => {
+            transaction
+                .execute(
+                    "DELETE FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3",
+                    params![scope.tenant_id, scope.plugin, key],
+                )
+                .map_err(backend)?;
+        }
+    }
+    transaction.commit().map_err(backend)?;
+    Ok(true)
+}

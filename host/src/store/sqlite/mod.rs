@@ -1,0 +1,194 @@
+//! The embedded default store: one SQLite file in the data dir (WAL), nothing to install.
+
+mod kv;
+mod migrations;
+mod plugins;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::Connection;
+
+use super::{
+    BreakerTrip, InstalledPlugin, KvQuota, KvScope, Store, StoreError, TenantPluginSettings,
+};
+
+/// A SQLite database behind a mutex. SQLite allows one writer at a time anyway; reads are
+/// short. Blocking work runs on tokio's blocking pool so async callers are not stalled.
+#[derive(Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|error| {
+                StoreError::Backend(format!("cannot create {}: {error}", parent.display()))
+            })?;
+        }
+        let connection = Connection::open(path).map_err(|error| {
+            StoreError::Backend(format!("cannot open {}: {error}", path.display()))
+        })?;
+        Self::configure(connection)
+    }
+
+    /// A private database in memory, gone when dropped (`loa plugin run`, tests).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let connection = Connection::open_in_memory().map_err(backend)?;
+        Self::configure(connection)
+    }
+
+    fn configure(mut connection: Connection) -> Result<Self, StoreError> {
+        // WAL: readers never wait for the writer. busy_timeout: a second process (the CLI
+        // while the server runs) waits for the lock instead of failing at once.
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(backend)?;
+        migrations::run(&mut connection)?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    /// Runs `work` with the connection on the blocking pool.
+    async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock poisons it; the connection itself is still
+            // consistent (SQLite rolled back), so keep going.
+            let mut guard = connection
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&mut guard)
+        })
+        .await
+        .map_err(|error| StoreError::Backend(format!("store task failed: {error}")))?
+    }
+}
+
+fn backend(error: rusqlite::Error) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<usize, StoreError> {
+        self.with(migrations::run).await
+    }
+
+    async fn record_installed_plugin(&self, plugin: &InstalledPlugin) -> Result<(), StoreError> {
+        let plugin = plugin.clone();
+        self.with(move |connection| plugins::record_installed(connection, &plugin))
+            .await
+    }
+
+    async fn installed_plugins(&self) -> Result<Vec<InstalledPlugin>, StoreError> {
+        self.with(plugins::installed).await
+    }
+
+    async fn tenant_plugin(
+        &self,
+        tenant_id: &str,
+        plugin: &str,
+    ) -> Result<Option<TenantPluginSettings>, StoreError> {
+        let (tenant_id, plugin) = (tenant_id.to_owned(), plugin.to_owned());
+        self.with(move |connection| plugins::tenant_plugin(connection, &tenant_id, &plugin))
+            .await
+    }
+
+    async fn put_tenant_plugin(&self, settings: &TenantPluginSettings) -> Result<(), StoreError> {
+        let settings = settings.clone();
+        self.with(move |connection| plugins::put_tenant_plugin(connection, &settings))
+            .await
+    }
+
+    async fn record_breaker(
+        &self,
+        tenant_id: &str,
+        plugin: &str,
+        trip: Option<&BreakerTrip>,
+    ) -> Result<(), StoreError> {
+        let (tenant_id, plugin, trip) = (tenant_id.to_owned(), plugin.to_owned(), trip.cloned());
+        self.with(move |connection| {
+            plugins::record_breaker(connection, &tenant_id, &plugin, trip.as_ref())
+        })
+        .await
+    }
+
+    async fn kv_get(&self, scope: &KvScope, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let (scope, key) = (scope.clone(), key.to_owned());
+        self.with(move |connection| kv::get(connection, &scope, &key))
+            .await
+    }
+
+    async fn kv_set(
+        &self,
+        scope: &KvScope,
+        key: &str,
+        value: &[u8],
+        quota: &KvQuota,
+    ) -> Result<(), StoreError> {
+        let (scope, key, value, quota) = (scope.clone(), key.to_owned(), value.to_vec(), *quota);
+        self.with(move |connection| kv::set(connection, &scope, &key, &value, &quota))
+            .await
+    }
+
+    async fn kv_delete(&self, scope: &KvScope, key: &str) -> Result<(), StoreError> {
+        let (scope, key) = (scope.clone(), key.to_owned());
+        self.with(move |connection| kv::delete(connection, &scope, &key))
+            .await
+    }
+
+    async fn kv_list_prefix(
+        &self,
+        scope: &KvScope,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let (scope, prefix) = (scope.clone(), prefix.to_owned());
+        self.with(move |connection| kv::list_prefix(connection, &scope, &prefix, limit))
+            .await
+    }
+
+    async fn kv_compare_and_swap(
+        &self,
+        scope: &KvScope,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+        quota: &KvQuota,
+    ) -> Result<bool, StoreError> {
+        let (scope, key, quota) = (scope.clone(), key.to_owned(), *quota);
+        let (expected, new) = (expected.map(<[u8]>::to_vec), new.map(<[u8]>::to_vec));
+        self.with(move |connection| {
+            kv::compare_and_swap(
+                connection,
+                &scope,
+                &key,
+                expected.as_deref(),
+                new.as_deref(),
+                &quota,
+            )
+        })
+        .await
+    }
+}

@@ -1,0 +1,103 @@
+//! The WIT vocabulary (`loa:plugin/types`) under plain Rust names, plus a few constructors.
+//!
+//! The types themselves are generated from `wit/types.wit`; their docs are the WIT docs.
+
+pub use crate::bindings::types::loa::plugin::types::{
+    Attachment, Button, ButtonAction, CallContext, Card, ChannelCapabilities, ContactRef,
+    ConversationRef, DeliveryError, DeliveryReceipt, EventKind, HttpRequest, HttpResponse,
+    InboundEvent, Message, PluginError, QuickReply, ToolSpec, TransientFailure, Verdict,
+    WebhookOutcome,
+};
+
+impl ToolSpec {
+    /// A tool spec whose argument schema is given as JSON (usually with `serde_json::json!`).
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        input_schema: &serde_json::Value,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            input_schema: input_schema.to_string(),
+        }
+    }
+}
+
+/// An empty message: no text, no attachments, no buttons.
+impl Default for Message {
+    fn default() -> Self {
+        Self {
+            text: None,
+            attachments: Vec::new(),
+            quick_replies: Vec::new(),
+            buttons: Vec::new(),
+            cards: Vec::new(),
+        }
+    }
+}
+
+impl Message {
+    /// A message with only this text.
+    pub fn from_text(text: impl Into<String>) -> Self {
+        Self {
+            text: Some(text.into()),
+            ..Self::default()
+        }
+    }
+}
+
+impl PluginError {
+    /// The human-readable part of the error, whatever its kind.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::InvalidInput(message)
+            | Self::NotFound(message)
+            | Self::Config(message)
+            | Self::Upstream(message)
+            | Self::Internal(message) => message,
+        }
+    }
+
+    /// The kind as its WIT case name (`invalid-input`, `not-found`, ...), for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "invalid-input",
+            Self::NotFound(_) => "not-found",
+            Self::Config(_) => "config",
+            Self::Upstream(_) => "upstream",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_spec_new_serializes_the_schema() {
+        let spec = ToolSpec::new("t", "d", &serde_json::json!({"type": "object"}));
+        assert_eq!(spec.input_schema, r#"{"type":"object"}"#);
+    }
+
+    #[test]
+    fn message_from_text_has_only_text() {
+        let message = Message::from_text("hi");
+        assert_eq!(message.text.as_deref(), Some("hi"));
+        assert_eq!(
+            message,
+            Message {
+                text: Some("hi".into()),
+                ..Message::default()
+            }
+        );
+    }
+
+    #[test]
+    fn plugin_error_exposes_kind_and_message() {
+        let error = PluginError::NotFound("order A1 not found".into());
+        assert_eq!(error.kind(), "not-found");
+        assert_eq!(error.message(), "order A1 not found");
+    }
+}
