@@ -10,7 +10,7 @@ use crate::types::{CallContext, PluginError, ToolSpec};
 /// The functions take no `self`: every call may land on a fresh instance, so a plugin keeps
 /// nothing between calls except what it puts in [`kv`](crate::kv).
 pub trait Tool {
-    /// The tools this plugin offers. The host calls it once per plugin version.
+    /// The tools this plugin offers (the same list on every call: it may be cached).
     fn list_tools() -> Vec<ToolSpec>;
 
     /// Calls the tool `name` with its arguments (a JSON object as text); returns a JSON value

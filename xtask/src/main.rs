@@ -1,1 +1,150 @@
-fn main() {}
+//! `cargo xtask …`: the project's chores in Rust, so they run the same on every machine.
+//!
+//! - `build-plugins`: builds every plugin crate (`plugins/*`, `tests/plugins/*`) for
+//!   wasm32-wasip2, one cargo invocation each (a component may carry one world, and cargo
+//!   unifies features within an invocation), and puts `plugin.wasm` next to `plugin.toml`;
+//! - `test`: adds the wasm target if missing, builds the plugins, runs every test;
+//! - `demo`: builds the sample plugins and runs them through `loa plugin run`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+fn main() -> anyhow::Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let root = workspace_root()?;
+    match task.as_str() {
+        "build-plugins" => build_plugins(&root),
+        "test" => test(&root),
+        "demo" => demo(&root),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\n\
+                 tasks:\n  \
+                 build-plugins  build every plugin for {WASM_TARGET} (plugin.wasm next to plugin.toml)\n  \
+                 test           add the wasm target if missing, build the plugins, run every test\n  \
+                 demo           build the sample plugins and run them through `loa plugin run`"
+            );
+            bail!("unknown task '{task}'")
+        }
+    }
+}
+
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    Ok(manifest_dir
+        .parent()
+        .context("xtask lives one level below the workspace root")?
+        .to_owned())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn run(command: &mut Command) -> anyhow::Result<()> {
+    eprintln!("xtask: running {command:?}");
+    let status = command
+        .status()
+        .with_context(|| format!("starting {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Idempotent: does nothing when the target is there.
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let output = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running rustup (needed to add the wasm32-wasip2 target)")?;
+    let installed = String::from_utf8_lossy(&output.stdout);
+    if installed.lines().any(|target| target == WASM_TARGET) {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// Plugin crates: directories under `plugins/` and `tests/plugins/` with a `plugin.toml`.
+fn plugin_dirs(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut dirs = Vec::new();
+    for parent in [root.join("plugins"), root.join("tests/plugins")] {
+        for entry in std::fs::read_dir(&parent).with_context(|| format!("{}", parent.display()))? {
+            let dir = entry?.path();
+            if dir.join("plugin.toml").is_file() && dir.join("Cargo.toml").is_file() {
+                dirs.push(dir);
+            }
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+/// The `[package] name` of a crate, read without a TOML parser dependency.
+fn package_name(dir: &Path) -> anyhow::Result<String> {
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml"))?;
+    manifest
+        .lines()
+        .find_map(|line| {
+            let value = line.trim().strip_prefix("name")?.trim().strip_prefix('=')?;
+            Some(value.trim().trim_matches('"').to_owned())
+        })
+        .with_context(|| format!("no package name in {}/Cargo.toml", dir.display()))
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+fn build_plugins(root: &Path) -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    let dirs = plugin_dirs(root)?;
+    for dir in &dirs {
+        let package = package_name(dir)?;
+        run(cargo().current_dir(root).args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            WASM_TARGET,
+            "-p",
+            &package,
+        ]))?;
+        let built = target_dir(root)
+            .join(WASM_TARGET)
+            .join("release")
+            .join(format!("{}.wasm", package.replace('-', "_")));
+        let destination = dir.join("plugin.wasm");
+        std::fs::copy(&built, &destination)
+            .with_context(|| format!("copying {} to {}", built.display(), destination.display()))?;
+    }
+    eprintln!("xtask: built {} plugins", dirs.len());
+    Ok(())
+}
+
+fn test(root: &Path) -> anyhow::Result<()> {
+    build_plugins(root)?;
+    // Natively, every crate builds together (features unify harmlessly off wasm), so one
+    // invocation runs the host's, the SDK's and the plugins' own tests.
+    run(cargo().current_dir(root).args(["test", "--workspace"]))?;
+    Ok(())
+}
+
+fn demo(root: &Path) -> anyhow::Result<()> {
+    build_plugins(root)?;
+    run(cargo()
+        .current_dir(root)
+        .args(["build", "--quiet", "-p", "loa"]))?;
+    let loa = target_dir(root).join("debug").join("loa");
+    let samples = root.join("samples/demo-shop/demo.sh");
+    run(Command::new("bash")
+        .arg(samples)
+        .env("LOA", loa)
+        .current_dir(root))
+}

@@ -14,8 +14,8 @@ use super::sandbox::CallState;
 use crate::config::PluginHostConfig;
 use crate::store::Store;
 
-/// 10 ms: fine enough to stop a 300 ms middleware within a few percent of its deadline,
-/// coarse enough that the ticker thread costs nothing measurable.
+/// 10 ms: a CPU-bound plugin yields its worker thread this often (fair scheduling between
+/// tenants), and the ticker thread costs nothing measurable.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Why the engine could not start.
@@ -138,7 +138,7 @@ fn sandbox_linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
     Ok(linker)
 }
 
-/// Advances the engine's epoch every [`EPOCH_TICK`]; a call's deadline is a number of ticks.
+/// Advances the engine's epoch every [`EPOCH_TICK`]; each tick makes running plugins yield.
 /// Without it no deadline would ever fire, so failing to start it fails the engine.
 fn spawn_epoch_ticker(engine: &Engine, stop: Arc<AtomicBool>) -> Result<(), EngineError> {
     let engine = engine.weak();

@@ -9,7 +9,7 @@ use wasmtime::{Store as WasmStore, Trap};
 use super::bindings::types::PluginError as WitPluginError;
 use super::breaker::Admission;
 use super::call::{CallReport, TenantPlugin};
-use super::engine::{EPOCH_TICK, PluginEngine};
+use super::engine::PluginEngine;
 use super::error::PluginCallError;
 use super::outbound_http::OutboundPolicy;
 use super::response_size::ResponseSize;
@@ -22,8 +22,8 @@ pub(crate) struct PendingCall {
     started: Instant,
 }
 
-/// The outer deadline fired while the plugin was waiting on the host (HTTP, kv); the epoch
-/// deadline catches plugins burning CPU.
+/// The call's deadline fired, whether the plugin was burning CPU (it yields at every epoch
+/// tick) or waiting on the host (HTTP, kv).
 #[derive(Debug)]
 struct DeadlineElapsed;
 
@@ -43,9 +43,7 @@ pub(crate) async fn within<T>(
     deadline: Duration,
     call: impl Future<Output = RawOutcome<T>>,
 ) -> RawOutcome<T> {
-    // The epoch deadline fires first for CPU-bound plugins; this one, a tick later, for
-    // plugins parked in a host call.
-    match tokio::time::timeout(deadline + EPOCH_TICK, call).await {
+    match tokio::time::timeout(deadline, call).await {
         Ok(outcome) => outcome,
         Err(_) => Err(wasmtime::Error::new(DeadlineElapsed)),
     }
@@ -72,11 +70,11 @@ impl PluginEngine {
         );
         let mut store = WasmStore::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        // One tick more than the deadline needs: the ticker may be just about to tick when
-        // the call starts, and a deadline must never fire early.
-        let ticks = limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64 + 1;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        // Yield to the async runtime at every epoch tick: a plugin spinning on the CPU then
+        // holds a worker thread for one tick at a time, not its whole deadline, and the
+        // deadline below can stop it at the next yield.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
         Ok(PendingCall {
             store,
             deadline: limits.timeout,
@@ -192,6 +190,12 @@ fn failure(
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::StackOverflow) => PluginCallError::StackOverflow { plugin },
+        Some(Trap::MemoryOutOfBounds) => PluginCallError::Trap {
+            plugin,
+            message: "out of bounds memory access (often the plugin's own stack overflowing \
+                      linear memory: runaway recursion or a large local buffer)"
+                .to_owned(),
+        },
         Some(trap) => PluginCallError::Trap {
             plugin,
             message: panic_message(&state.printed()).unwrap_or_else(|| trap.to_string()),

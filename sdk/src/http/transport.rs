@@ -30,6 +30,15 @@ pub(super) fn send(request: &Request) -> Result<Response, HttpError> {
     })?;
 
     let headers = Fields::new();
+    if needs_content_length(request) {
+        // The body is all in memory, so say how long it is: without it the request goes
+        // out chunked, which many APIs (and simple servers) reject or misread.
+        headers
+            .append("content-length", request.body.len().to_string().as_bytes())
+            .map_err(|error| {
+                invalid(format!("header 'content-length': {}", header_error(&error)))
+            })?;
+    }
     for (name, value) in &request.headers {
         headers
             .append(name, value.as_bytes())
@@ -80,6 +89,18 @@ pub(super) fn send(request: &Request) -> Result<Response, HttpError> {
         }
     };
     read_response(url, &response, request.max_response_bytes)
+}
+
+/// A body, or a method that normally has one (an empty POST still says `content-length: 0`),
+/// unless the caller set the header already.
+fn needs_content_length(request: &Request) -> bool {
+    let has_body = !request.body.is_empty()
+        || matches!(request.method, Method::Post | Method::Put | Method::Patch);
+    has_body
+        && !request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-length"))
 }
 
 fn request_options(request: &Request) -> Option<RequestOptions> {
@@ -184,5 +205,25 @@ fn stream_error(error: &StreamError) -> String {
     match error {
         StreamError::Closed => "stream closed".into(),
         StreamError::LastOperationFailed(error) => error.to_debug_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_or_post_gets_a_content_length() {
+        assert!(needs_content_length(&Request::post("https://h/")));
+        assert!(needs_content_length(
+            &Request::delete("https://h/").body("x")
+        ));
+        assert!(!needs_content_length(&Request::get("https://h/")));
+    }
+
+    #[test]
+    fn caller_content_length_is_kept() {
+        let request = Request::post("https://h/").header("Content-Length", "0");
+        assert!(!needs_content_length(&request));
     }
 }

@@ -22,14 +22,15 @@ impl Tool for DeepRecursion {
     }
 }
 
-/// Never returns: each frame holds a 1 KiB buffer, and the addition after the call keeps it
-/// from becoming a tail call (and black_box from becoming a loop).
+/// Never returns. Frames stay small and in wasm locals, so it is the engine's call stack
+/// that overflows (a large local buffer would overflow Rust's shadow stack in linear memory
+/// first, which shows up as an out-of-bounds access instead). The addition after the call
+/// keeps it from becoming a tail call, and black_box from becoming a loop.
 #[inline(never)]
 #[allow(unconditional_recursion, reason = "overflowing the stack is the point")]
 fn recurse(depth: u64) -> u64 {
-    let frame = black_box([depth as u8; 1024]);
     let below = recurse(black_box(depth + 1));
-    below.wrapping_add(u64::from(frame[(depth % 1024) as usize]))
+    below.wrapping_add(depth)
 }
 
 loa_sdk::export_tool!(DeepRecursion);
