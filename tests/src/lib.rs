@@ -1,1 +1,104 @@
-//! End-to-end tests of the real `loa` binary.
+//! End-to-end tests of the real `loa` binary: helpers to find it and run it.
+//!
+//! The tests themselves live in `tests/tests/`; they start `loa` as a user would, with a
+//! temporary data directory, and read its output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace root")
+        .to_owned()
+}
+
+/// The `loa` binary next to this test executable (`<target>/debug/loa`), built once per
+/// test process: `cargo test -p loa-e2e` alone would not rebuild another package's binary,
+/// and a stale one would test old code.
+pub fn loa_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .current_dir(workspace_root())
+            .args(["build", "--quiet", "-p", "loa", "--bin", "loa"])
+            .status()
+            .expect("cargo starts");
+        assert!(status.success(), "cargo build -p loa failed");
+    });
+    let test_executable = std::env::current_exe().expect("test executable path");
+    // <target>/debug/deps/<test> -> <target>/debug/loa
+    let profile_dir = test_executable
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in <target>/<profile>/deps");
+    let binary = profile_dir.join("loa");
+    assert!(
+        binary.is_file(),
+        "{} is missing: run the tests with `cargo test --workspace` (or `cargo build -p loa` first)",
+        binary.display()
+    );
+    binary
+}
+
+/// A `loa` command with its own data directory and compile cache, and no config file.
+pub fn loa(data_dir: &Path) -> Command {
+    let mut command = Command::new(loa_binary());
+    command
+        .env("LOA_DATA_DIR", data_dir)
+        .env("LOA_CONFIG", data_dir.join("absent-loa.toml"))
+        .env_remove("LOA_LOG");
+    command
+}
+
+/// What a finished command printed, decoded, with a readable failure message.
+pub struct Finished {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Finished {
+    /// Asserts success and returns stdout.
+    pub fn success(self) -> String {
+        assert_eq!(
+            self.code, 0,
+            "command failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self.stdout
+    }
+
+    /// Asserts a failure (exit code 1, no panic) and returns stdout + stderr.
+    pub fn failure(self) -> String {
+        assert_eq!(
+            self.code, 1,
+            "expected exit code 1:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        // A plugin's own panic message is part of the report; a panic of loa itself comes
+        // with Rust's backtrace note.
+        let loa_panicked =
+            self.stderr.contains("stack backtrace") || self.stderr.contains("RUST_BACKTRACE");
+        assert!(!loa_panicked, "loa panicked:\n{}", self.stderr);
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs `command` to completion.
+pub fn finish(command: &mut Command) -> Finished {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("command starts");
+    Finished {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}

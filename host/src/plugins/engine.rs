@@ -71,6 +71,11 @@ impl PluginEngine {
         &self.store
     }
 
+    /// The underlying wasmtime engine (benchmarks compare against bare wasmtime on it).
+    pub fn wasmtime_engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// The circuit breakers, one per (tenant, plugin).
     pub fn breakers(&self) -> &Breakers {
         &self.breakers

@@ -37,8 +37,8 @@ pub(crate) struct EnableArgs {
     #[arg(long)]
     tenant: String,
     /// Pin this version (default: keep the current pin, or follow the newest installed).
-    #[arg(long)]
-    version: Option<semver::Version>,
+    #[arg(long, value_name = "VERSION")]
+    pin: Option<semver::Version>,
     /// Config value, `key=value` (repeatable); replaces that key only.
     #[arg(long = "config", value_parser = parse_key_value)]
     config: Vec<(String, String)>,
@@ -180,7 +180,7 @@ fn or_none(text: &str) -> &str {
 pub(crate) async fn enable(context: &Context, args: EnableArgs) -> anyhow::Result<ExitCode> {
     let registry = context.registry()?;
     // Refuse to pin a version that is not installed: the tenant's bot would break later.
-    let plugin = registry.get(&args.name, args.version.as_ref())?;
+    let plugin = registry.get(&args.name, args.pin.as_ref())?;
     let store = context.open_store()?;
     let mut settings = store
         .tenant_plugin(&args.tenant, &args.name)
@@ -191,8 +191,8 @@ pub(crate) async fn enable(context: &Context, args: EnableArgs) -> anyhow::Resul
             ..TenantPluginSettings::default()
         });
     settings.enabled = true;
-    if args.version.is_some() {
-        settings.pinned_version = args.version.clone();
+    if args.pin.is_some() {
+        settings.pinned_version = args.pin.clone();
     }
     settings.config.extend(args.config.iter().cloned());
     for grant in &args.grants {
