@@ -12,6 +12,8 @@ fn built(relative: &str) -> std::path::PathBuf {
     dir
 }
 
+/// The generated crate gets a name no workspace crate has: it shares the build directory,
+/// where two crates of one name would overwrite each other's `.wasm`.
 #[test]
 fn new_plugin_builds_passes_its_tests_and_runs_in_the_sandbox() {
     let data = tempfile::tempdir().unwrap();
@@ -24,7 +26,7 @@ fn new_plugin_builds_passes_its_tests_and_runs_in_the_sandbox() {
         "tool",
     ]))
     .success();
-    let crate_dir = work.path().join("order-status");
+    let crate_dir = work.path().join("shop-greeter");
     assert!(crate_dir.join("plugin.toml").is_file());
 
     // Reuse the workspace's target dir when set (CI), so the SDK is not compiled again.
@@ -46,7 +48,7 @@ fn new_plugin_builds_passes_its_tests_and_runs_in_the_sandbox() {
     )
     .success();
     assert!(
-        build.contains("built order-status@0.1.0 (tool plugin"),
+        build.contains("built shop-greeter@0.1.0 (tool plugin"),
         "{build}"
     );
 

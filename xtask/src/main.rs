@@ -41,8 +41,12 @@ fn workspace_root() -> anyhow::Result<PathBuf> {
         .to_owned())
 }
 
+/// Cargo with the shared build directory: outside the clone, so a fresh clone (CI) reuses
+/// the compiled dependencies of earlier runs.
 fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.env("CARGO_TARGET_DIR", target_dir());
+    command
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {
@@ -96,10 +100,14 @@ fn package_name(dir: &Path) -> anyhow::Result<String> {
         .with_context(|| format!("no package name in {}/Cargo.toml", dir.display()))
 }
 
-fn target_dir(root: &Path) -> PathBuf {
+/// `$CARGO_TARGET_DIR`, else `~/.cache/loa-target`.
+fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/loa-target"))
+        })
+        .unwrap_or_else(|| PathBuf::from("target"))
 }
 
 fn build_plugins(root: &Path) -> anyhow::Result<()> {
@@ -116,7 +124,7 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
             "-p",
             &package,
         ]))?;
-        let built = target_dir(root)
+        let built = target_dir()
             .join(WASM_TARGET)
             .join("release")
             .join(format!("{}.wasm", package.replace('-', "_")));
@@ -141,7 +149,7 @@ fn demo(root: &Path) -> anyhow::Result<()> {
     run(cargo()
         .current_dir(root)
         .args(["build", "--quiet", "-p", "loa"]))?;
-    let loa = target_dir(root).join("debug").join("loa");
+    let loa = target_dir().join("debug").join("loa");
     let samples = root.join("samples/demo-shop/demo.sh");
     run(Command::new("bash")
         .arg(samples)

@@ -41,7 +41,10 @@ enum Command {
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_filter = match &cli.command {
-        Command::Plugin(plugin::PluginCommand::Run(_)) => "warn,loa::plugins::host_api=off",
+        // The report shows the plugin's logs and the failure; tracing would repeat them.
+        Command::Plugin(plugin::PluginCommand::Run(_)) => {
+            "warn,loa::plugins::host_api=off,loa::plugins::lifecycle=off"
+        }
         _ => "warn",
     };
     let filter = cli.log.as_deref().unwrap_or(default_filter);
