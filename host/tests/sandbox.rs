@@ -308,3 +308,26 @@ async fn a_hostile_call_does_not_disturb_concurrent_good_calls() {
         assert_eq!(result.unwrap(), format!(r#"{{"n":{index}}}"#));
     }
 }
+
+#[tokio::test]
+async fn calling_an_export_of_another_world_is_a_clear_error() {
+    let engine = engine();
+    let echo = bind(&engine, "tests/plugins/echo", "may", &[], &[]);
+    let message = loa::plugins::types::Message {
+        text: Some("hi".into()),
+        attachments: vec![],
+        quick_replies: vec![],
+        buttons: vec![],
+        cards: vec![],
+    };
+    let error = engine
+        .on_inbound(&echo, &context("may"), &message)
+        .await
+        .outcome
+        .expect_err("a tool has no on-inbound");
+    assert!(
+        error.to_string().contains("it is a tool plugin, not a middleware plugin"),
+        "{error}"
+    );
+    assert!(!error.counts_against_plugin(), "the caller is at fault");
+}

@@ -29,6 +29,10 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only add noise"
+)]
 enum Command {
     /// Create, build, run, install and manage plugins.
     #[command(subcommand)]

@@ -61,6 +61,24 @@ fn wrong_kind(plugin: &LoadedPlugin, needed: &str) -> PluginCallError {
     }
 }
 
+/// One export call: the plugin must be of world `$world`; then admission, a fresh store,
+/// `$body` (instantiate and call) under the deadline, and classification. A macro because
+/// each world's bindings are distinct types and the body borrows the call's store.
+macro_rules! invoke {
+    ($self:ident, $target:ident, $world:ident, $needed:literal, |$store:ident, $pre:ident| $body:block) => {{
+        let WorldPre::$world($pre) = &$target.plugin.pre else {
+            return CallReport::refused(wrong_kind(&$target.plugin, $needed));
+        };
+        let mut call = match $self.begin($target) {
+            Ok(call) => call,
+            Err(refused) => return CallReport::refused(refused),
+        };
+        let $store = &mut call.store;
+        let result = within(call.deadline, async $body).await;
+        $self.finish($target, call, result).await
+    }};
+}
+
 impl PluginEngine {
     /// Binds `plugin` to a tenant's `settings`. Config keys the tenant left out get the
     /// manifest's defaults.
@@ -112,23 +130,13 @@ impl PluginEngine {
 
     /// The tools a tool plugin offers.
     pub async fn list_tools(&self, target: &TenantPlugin) -> CallReport<Vec<ToolSpec>> {
-        let WorldPre::Tool(pre) = &target.plugin.pre else {
-            return CallReport::refused(wrong_kind(&target.plugin, "tool"));
-        };
-        let mut call = match self.begin(target) {
-            Ok(call) => call,
-            Err(refused) => return CallReport::refused(refused),
-        };
-        let store = &mut call.store;
-        let result = within(call.deadline, async {
+        invoke!(self, target, Tool, "tool", |store, pre| {
             let instance = pre.instantiate_async(&mut *store).await?;
             Ok(Ok(instance
                 .loa_plugin_tools()
                 .call_list_tools(&mut *store)
                 .await?))
         })
-        .await;
-        self.finish(target, call, result).await
     }
 
     /// Calls tool `tool` with `args_json` (a JSON object); returns the tool's JSON result.
@@ -139,9 +147,6 @@ impl PluginEngine {
         args_json: &str,
         context: &CallContext,
     ) -> CallReport<String> {
-        let WorldPre::Tool(pre) = &target.plugin.pre else {
-            return CallReport::refused(wrong_kind(&target.plugin, "tool"));
-        };
         if let Err(message) = check_json_object(args_json) {
             return CallReport::refused(PluginCallError::InvalidArguments {
                 plugin: target.plugin.id(),
@@ -149,20 +154,11 @@ impl PluginEngine {
                 message,
             });
         }
-        let mut call = match self.begin(target) {
-            Ok(call) => call,
-            Err(refused) => return CallReport::refused(refused),
-        };
-        let store = &mut call.store;
-        let result = within(call.deadline, async {
+        let mut report = invoke!(self, target, Tool, "tool", |store, pre| {
             let instance = pre.instantiate_async(&mut *store).await?;
-            instance
-                .loa_plugin_tools()
-                .call_call(&mut *store, tool, args_json, context)
-                .await
-        })
-        .await;
-        let mut report = self.finish(target, call, result).await;
+            let tools = instance.loa_plugin_tools();
+            tools.call_call(&mut *store, tool, args_json, context).await
+        });
         if let Ok(result) = &report.outcome
             && let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(result)
         {
@@ -182,23 +178,11 @@ impl PluginEngine {
         context: &CallContext,
         message: &Message,
     ) -> CallReport<Verdict> {
-        let WorldPre::Middleware(pre) = &target.plugin.pre else {
-            return CallReport::refused(wrong_kind(&target.plugin, "middleware"));
-        };
-        let mut call = match self.begin(target) {
-            Ok(call) => call,
-            Err(refused) => return CallReport::refused(refused),
-        };
-        let store = &mut call.store;
-        let result = within(call.deadline, async {
+        invoke!(self, target, Middleware, "middleware", |store, pre| {
             let instance = pre.instantiate_async(&mut *store).await?;
-            instance
-                .loa_plugin_hooks()
-                .call_on_inbound(&mut *store, context, message)
-                .await
+            let hooks = instance.loa_plugin_hooks();
+            hooks.call_on_inbound(&mut *store, context, message).await
         })
-        .await;
-        self.finish(target, call, result).await
     }
 
     /// Runs a middleware's `on-outbound` on a reply.
@@ -208,44 +192,20 @@ impl PluginEngine {
         context: &CallContext,
         message: &Message,
     ) -> CallReport<Message> {
-        let WorldPre::Middleware(pre) = &target.plugin.pre else {
-            return CallReport::refused(wrong_kind(&target.plugin, "middleware"));
-        };
-        let mut call = match self.begin(target) {
-            Ok(call) => call,
-            Err(refused) => return CallReport::refused(refused),
-        };
-        let store = &mut call.store;
-        let result = within(call.deadline, async {
+        invoke!(self, target, Middleware, "middleware", |store, pre| {
             let instance = pre.instantiate_async(&mut *store).await?;
-            instance
-                .loa_plugin_hooks()
-                .call_on_outbound(&mut *store, context, message)
-                .await
+            let hooks = instance.loa_plugin_hooks();
+            hooks.call_on_outbound(&mut *store, context, message).await
         })
-        .await;
-        self.finish(target, call, result).await
     }
 
     /// What a channel plugin can render.
     pub async fn capabilities(&self, target: &TenantPlugin) -> CallReport<ChannelCapabilities> {
-        let WorldPre::Channel(pre) = &target.plugin.pre else {
-            return CallReport::refused(wrong_kind(&target.plugin, "channel"));
-        };
-        let mut call = match self.begin(target) {
-            Ok(call) => call,
-            Err(refused) => return CallReport::refused(refused),
-        };
-        let store = &mut call.store;
-        let result = within(call.deadline, async {
+        invoke!(self, target, Channel, "channel", |store, pre| {
             let instance = pre.instantiate_async(&mut *store).await?;
-            Ok(Ok(instance
-                .loa_plugin_channel()
-                .call_capabilities(&mut *store)
-                .await?))
+            let channel = instance.loa_plugin_channel();
+            Ok(Ok(channel.call_capabilities(&mut *store).await?))
         })
-        .await;
-        self.finish(target, call, result).await
     }
 
     /// Hands a webhook request to a channel plugin.
@@ -254,23 +214,11 @@ impl PluginEngine {
         target: &TenantPlugin,
         request: &HttpRequest,
     ) -> CallReport<WebhookOutcome> {
-        let WorldPre::Channel(pre) = &target.plugin.pre else {
-            return CallReport::refused(wrong_kind(&target.plugin, "channel"));
-        };
-        let mut call = match self.begin(target) {
-            Ok(call) => call,
-            Err(refused) => return CallReport::refused(refused),
-        };
-        let store = &mut call.store;
-        let result = within(call.deadline, async {
+        invoke!(self, target, Channel, "channel", |store, pre| {
             let instance = pre.instantiate_async(&mut *store).await?;
-            instance
-                .loa_plugin_channel()
-                .call_handle_webhook(&mut *store, request)
-                .await
+            let channel = instance.loa_plugin_channel();
+            channel.call_handle_webhook(&mut *store, request).await
         })
-        .await;
-        self.finish(target, call, result).await
     }
 
     /// Sends a message through a channel plugin. A delivery error is the plugin working as
@@ -281,23 +229,13 @@ impl PluginEngine {
         conversation: &ConversationRef,
         message: &Message,
     ) -> CallReport<Result<DeliveryReceipt, DeliveryError>> {
-        let WorldPre::Channel(pre) = &target.plugin.pre else {
-            return CallReport::refused(wrong_kind(&target.plugin, "channel"));
-        };
-        let mut call = match self.begin(target) {
-            Ok(call) => call,
-            Err(refused) => return CallReport::refused(refused),
-        };
-        let store = &mut call.store;
-        let result = within(call.deadline, async {
+        invoke!(self, target, Channel, "channel", |store, pre| {
             let instance = pre.instantiate_async(&mut *store).await?;
-            Ok(Ok(instance
-                .loa_plugin_channel()
+            let channel = instance.loa_plugin_channel();
+            Ok(Ok(channel
                 .call_send(&mut *store, conversation, message)
                 .await?))
         })
-        .await;
-        self.finish(target, call, result).await
     }
 }
 
