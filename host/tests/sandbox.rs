@@ -326,7 +326,9 @@ async fn calling_an_export_of_another_world_is_a_clear_error() {
         .outcome
         .expect_err("a tool has no on-inbound");
     assert!(
-        error.to_string().contains("it is a tool plugin, not a middleware plugin"),
+        error
+            .to_string()
+            .contains("it is a tool plugin, not a middleware plugin"),
         "{error}"
     );
     assert!(!error.counts_against_plugin(), "the caller is at fault");

@@ -75,5 +75,6 @@ pub fn context(tenant: &str) -> CallContext {
         conversation_id: Some("conversation".into()),
         channel_id: None,
         locale: Some("vi".into()),
+        contact: None,
     }
 }

@@ -108,6 +108,10 @@ pub(crate) async fn run(context: &Context, args: RunArgs) -> anyhow::Result<Exit
         conversation_id: Some("local-conversation".into()),
         channel_id: None,
         locale: Some(args.locale.clone()),
+        contact: Some(ContactRef {
+            channel_user_id: "local-customer".into(),
+            display_name: Some("Local Customer".into()),
+        }),
     };
     let json = args.json;
     if let Some(tool) = &args.call {
