@@ -21,7 +21,7 @@ fn new_plugin_builds_passes_its_tests_and_runs_in_the_sandbox() {
     finish(loa(data.path()).current_dir(work.path()).args([
         "plugin",
         "new",
-        "order-status",
+        "shop-greeter",
         "--kind",
         "tool",
     ]))
