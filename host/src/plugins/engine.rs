@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings;
 use super::breaker::Breakers;
@@ -125,9 +125,18 @@ fn pooling(config: &PluginHostConfig) -> PoolingAllocationConfig {
     pooling.max_memories_per_component(4);
     pooling.max_tables_per_component(8);
     pooling.max_memory_size(config.max_memory_mib as usize * (1 << 20));
-    // Keep the first 1 MiB of a freed slot mapped: most calls touch less, so the next call
-    // reuses warm pages instead of faulting them in again.
-    pooling.linear_memory_keep_resident(1 << 20);
+    if PoolingAllocationConfig::is_pagemap_scan_available() {
+        // Linux 6.7+: a freed slot resets only the pages the call dirtied (PAGEMAP_SCAN),
+        // up to 1 MiB of them in place, so the next call reuses warm pages instead of
+        // faulting them in again. Halves the cost of a small call.
+        pooling.pagemap_scan(Enabled::Yes);
+        pooling.linear_memory_keep_resident(1 << 20);
+    } else {
+        // Without the scan, "keep resident" means memset the *first* N bytes on every call:
+        // a Rust guest's shadow stack, almost all untouched, while the pages the call did
+        // dirty (data, heap) are decommitted anyway. Decommitting everything is cheaper.
+        pooling.linear_memory_keep_resident(0);
+    }
     pooling.table_keep_resident(1 << 16);
     pooling
 }
