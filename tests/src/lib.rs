@@ -28,7 +28,10 @@ pub fn loa_binary() -> PathBuf {
             .args(["test", "--workspace", "--no-run", "--quiet"])
             .status()
             .expect("cargo starts");
-        assert!(status.success(), "building the workspace (and the loa binary) failed");
+        assert!(
+            status.success(),
+            "building the workspace (and the loa binary) failed"
+        );
     });
     let test_executable = std::env::current_exe().expect("test executable path");
     // <target>/debug/deps/<test> -> <target>/debug/loa
