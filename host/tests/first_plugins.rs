@@ -56,6 +56,16 @@ async fn order_api() -> (String, Seen) {
     (format!("http://{address}/api"), seen)
 }
 
+/// order-status configured for the stub API, with `grant` as the tenant's one HTTP grant.
+fn configured_order_status(
+    engine: &loa::plugins::PluginEngine,
+    base: &str,
+    grant: &str,
+) -> loa::plugins::TenantPlugin {
+    let config = [("api_base_url", base), ("api_key", "shop-secret")];
+    bind(engine, "plugins/order-status", "may", &config, &[grant])
+}
+
 fn loopback_config() -> PluginHostConfig {
     PluginHostConfig {
         allow_private_network: true,
@@ -68,13 +78,7 @@ fn loopback_config() -> PluginHostConfig {
 async fn order_status_returns_the_api_answer_and_sends_the_key() {
     let (base, seen) = order_api().await;
     let (engine, _) = engine_with(loopback_config());
-    let plugin = bind(
-        &engine,
-        "plugins/order-status",
-        "may",
-        &[("api_base_url", &base), ("api_key", "shop-secret")],
-        &["127.0.0.1"],
-    );
+    let plugin = configured_order_status(&engine, &base, "127.0.0.1");
     let report = engine
         .call_tool(
             &plugin,
@@ -94,13 +98,7 @@ async fn order_status_returns_the_api_answer_and_sends_the_key() {
 async fn order_status_maps_404_to_not_found_and_500_to_upstream() {
     let (base, _) = order_api().await;
     let (engine, _) = engine_with(loopback_config());
-    let plugin = bind(
-        &engine,
-        "plugins/order-status",
-        "may",
-        &[("api_base_url", &base), ("api_key", "shop-secret")],
-        &["127.0.0.1"],
-    );
+    let plugin = configured_order_status(&engine, &base, "127.0.0.1");
     let missing = engine
         .call_tool(
             &plugin,
@@ -173,13 +171,7 @@ async fn order_status_rejects_arguments_without_an_order_id() {
 async fn order_status_cannot_reach_a_host_the_tenant_did_not_grant() {
     let (base, seen) = order_api().await;
     let (engine, _) = engine_with(loopback_config());
-    let plugin = bind(
-        &engine,
-        "plugins/order-status",
-        "may",
-        &[("api_base_url", &base), ("api_key", "shop-secret")],
-        &["shop.example.com"],
-    );
+    let plugin = configured_order_status(&engine, &base, "shop.example.com");
     let error = engine
         .call_tool(
             &plugin,
