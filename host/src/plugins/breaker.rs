@@ -28,12 +28,17 @@ pub enum Admission {
     Open(BreakerTrip),
 }
 
+/// Breaker states by tenant, then plugin. Nested rather than keyed by a `(String, String)`
+/// pair so the lookups every call makes (admit, record success) borrow the names instead of
+/// allocating two keys each.
+type States = HashMap<String, HashMap<String, BreakerState>>;
+
 /// All breakers of one engine.
 pub struct Breakers {
     threshold: u32,
     cool_off: Duration,
     store: Arc<dyn Store>,
-    states: Mutex<HashMap<(String, String), BreakerState>>,
+    states: Mutex<States>,
 }
 
 fn now_ms() -> i64 {
@@ -53,7 +58,7 @@ impl Breakers {
         }
     }
 
-    fn states(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), BreakerState>> {
+    fn states(&self) -> std::sync::MutexGuard<'_, States> {
         self.states
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -64,7 +69,9 @@ impl Breakers {
     pub fn seed(&self, tenant: &str, plugin: &str, trip: Option<&BreakerTrip>) {
         let mut states = self.states();
         states
-            .entry((tenant.to_owned(), plugin.to_owned()))
+            .entry(tenant.to_owned())
+            .or_default()
+            .entry(plugin.to_owned())
             .or_insert_with(|| BreakerState {
                 consecutive_failures: trip.map(|trip| trip.failures).unwrap_or_default(),
                 trip: trip.cloned(),
@@ -75,7 +82,7 @@ impl Breakers {
     /// Whether a call may start now.
     pub fn admit(&self, tenant: &str, plugin: &str) -> Admission {
         let mut states = self.states();
-        let Some(state) = states.get_mut(&(tenant.to_owned(), plugin.to_owned())) else {
+        let Some(state) = state_mut(&mut states, tenant, plugin) else {
             return Admission::Closed;
         };
         let Some(trip) = &state.trip else {
@@ -93,7 +100,7 @@ impl Breakers {
     pub async fn record_success(&self, tenant: &str, plugin: &str) {
         let was_open = {
             let mut states = self.states();
-            match states.get_mut(&(tenant.to_owned(), plugin.to_owned())) {
+            match state_mut(&mut states, tenant, plugin) {
                 Some(state) => {
                     let was_open = state.trip.is_some();
                     *state = BreakerState::default();
@@ -122,7 +129,9 @@ impl Breakers {
         let trip = {
             let mut states = self.states();
             let state = states
-                .entry((tenant.to_owned(), plugin.to_owned()))
+                .entry(tenant.to_owned())
+                .or_default()
+                .entry(plugin.to_owned())
                 .or_default();
             state.consecutive_failures += 1;
             state.trial_in_flight = false;
@@ -150,15 +159,17 @@ impl Breakers {
 
     /// Switches the plugin back on for the tenant (`loa plugin enable`).
     pub async fn reset(&self, tenant: &str, plugin: &str) {
-        self.states()
-            .remove(&(tenant.to_owned(), plugin.to_owned()));
+        if let Some(plugins) = self.states().get_mut(tenant) {
+            plugins.remove(plugin);
+        }
         self.persist(tenant, plugin, None).await;
     }
 
     /// Consecutive failures so far (for status displays).
     pub fn failures(&self, tenant: &str, plugin: &str) -> u32 {
         self.states()
-            .get(&(tenant.to_owned(), plugin.to_owned()))
+            .get(tenant)
+            .and_then(|plugins| plugins.get(plugin))
             .map(|state| state.consecutive_failures)
             .unwrap_or_default()
     }
@@ -169,6 +180,14 @@ impl Breakers {
             tracing::error!(tenant, plugin, %error, "could not persist plugin breaker state");
         }
     }
+}
+
+fn state_mut<'a>(
+    states: &'a mut States,
+    tenant: &str,
+    plugin: &str,
+) -> Option<&'a mut BreakerState> {
+    states.get_mut(tenant)?.get_mut(plugin)
 }
 
 #[cfg(test)]

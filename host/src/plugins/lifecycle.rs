@@ -91,14 +91,16 @@ impl PluginEngine {
     ) -> CallReport<T> {
         let elapsed = call.started.elapsed();
         let mut state = call.store.into_data();
-        let plugin = target.plugin.id();
+        // `name@version` is formatted only for a failure: on success it would be an
+        // allocation per call for nothing.
+        let plugin = || target.plugin.id();
         let limits = target.plugin.limits;
         let outcome = match raw {
             Ok(Ok(value)) => {
                 let size = value.response_size();
                 if size > limits.max_response_bytes {
                     Err(PluginCallError::ResponseTooLarge {
-                        plugin: plugin.clone(),
+                        plugin: plugin(),
                         size,
                         limit: limits.max_response_bytes,
                     })
@@ -106,10 +108,10 @@ impl PluginEngine {
                     Ok(value)
                 }
             }
-            Ok(Err(error)) => Err(returned_error(&state, &plugin, error)),
+            Ok(Err(error)) => Err(returned_error(&state, &plugin(), error)),
             Err(error) => Err(failure(
                 &state,
-                &plugin,
+                &plugin(),
                 limits.memory_mib,
                 limits.timeout,
                 error,
@@ -120,7 +122,7 @@ impl PluginEngine {
         match &outcome {
             Ok(_) => self.breakers.record_success(tenant, name).await,
             Err(error) if error.counts_against_plugin() => {
-                tracing::warn!(tenant, plugin = %plugin, code = error.code(), %error, "plugin call failed");
+                tracing::warn!(tenant, plugin = %plugin(), code = error.code(), %error, "plugin call failed");
                 self.breakers
                     .record_failure(tenant, name, &error.to_string())
                     .await;
