@@ -182,6 +182,13 @@ fn failure(
             limit_mib: memory_mib,
         };
     }
+    // A full pool is the host's overload, not the plugin's fault: it must not trip the breaker.
+    if error.is::<wasmtime::PoolConcurrencyLimitError>() {
+        return PluginCallError::Host {
+            plugin,
+            message: format!("{error:#}; raise plugins.max_concurrent_calls or add capacity"),
+        };
+    }
     let timed_out = error.is::<DeadlineElapsed>()
         || matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt));
     if timed_out {
