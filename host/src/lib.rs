@@ -5,6 +5,7 @@
 //! WebAssembly plugin loaded through the `loa:plugin` WIT contract (see `wit/`).
 //!
 //! Modules, one per concern:
+//! - [`conversation`]: tenants, bots, sessions, messages and the message pipeline;
 //! - [`plugins`]: the sandboxed plugin host (manifests, engine, limits, breaker, registry);
 //! - [`store`]: the `Store` trait and its SQLite implementation;
 //! - [`config`]: the host's own configuration (data dir, plugin limits).
@@ -13,5 +14,6 @@
 #![deny(rust_2018_idioms)]
 
 pub mod config;
+pub mod conversation;
 pub mod plugins;
 pub mod store;

@@ -1,12 +1,23 @@
 //! Storage: one [`Store`] trait for everything the host keeps, with a SQLite implementation
-//! (the embedded default) and, next, PostgreSQL. One contract test suite runs against each.
+//! (the embedded default) and a PostgreSQL one. One contract test suite runs against each.
 
+pub(crate) mod codec;
+mod conversations;
 mod model;
+mod queue;
 pub mod sqlite;
 
 use async_trait::async_trait;
 
+pub use codec::new_id;
+pub use conversations::{
+    ConversationOpening, ConversationStore, StoredDecision, TurnCommit, TurnCommitted,
+};
 pub use model::{BreakerTrip, InstalledPlugin, KvQuota, KvScope, TenantPluginSettings};
+pub use queue::{
+    AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
+    OutboxStatus, QueueDepths, QueueStore,
+};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,11 +44,15 @@ pub enum StoreError {
     /// A key-value key is empty or too long.
     #[error("{0}")]
     InvalidKey(String),
+    /// The write clashes with what is stored (an id owned by another tenant, a duplicate).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Everything the host persists. Every tenant-scoped method takes the tenant explicitly.
+/// Conversations and the pipeline's queues are in the supertraits.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ConversationStore + QueueStore + Send + Sync + 'static {
     /// Applies the migrations not yet applied; returns how many ran.
     async fn migrate(&self) -> Result<usize, StoreError>;
 

@@ -6,11 +6,18 @@ use crate::store::StoreError;
 
 /// (number, file name, SQL), in order. A new migration is a new file and a new line here;
 /// an applied one is never edited.
-const MIGRATIONS: &[(u32, &str, &str)] = &[(
-    1,
-    "0001_plugins.sql",
-    include_str!("../../../../migrations/sqlite/0001_plugins.sql"),
-)];
+const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (
+        1,
+        "0001_plugins.sql",
+        include_str!("../../../../migrations/sqlite/0001_plugins.sql"),
+    ),
+    (
+        2,
+        "0002_conversations.sql",
+        include_str!("../../../../migrations/sqlite/0002_conversations.sql"),
+    ),
+];
 
 /// Applies the migrations the database has not seen, each in its own transaction.
 pub(super) fn run(connection: &mut Connection) -> Result<usize, StoreError> {

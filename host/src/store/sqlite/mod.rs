@@ -1,8 +1,11 @@
 //! The embedded default store: one SQLite file in the data dir (WAL), nothing to install.
 
+mod conversations;
 mod kv;
 mod migrations;
 mod plugins;
+mod queue;
+mod traits;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

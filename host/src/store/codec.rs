@@ -1,0 +1,22 @@
+//! What both store implementations share: JSON columns and new ids.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::StoreError;
+
+/// A value as the JSON stored in a text column.
+pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+/// A JSON column back as a value.
+pub(crate) fn decode<T: DeserializeOwned>(json: &str) -> Result<T, StoreError> {
+    serde_json::from_str(json).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+/// A new id with a kind prefix (`cv_0192…`): time-ordered (UUID v7), so ids sort by
+/// creation and index well, and the prefix tells a reader what it names.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}

@@ -1,0 +1,162 @@
+//! The part of the [`Store`](super::Store) that keeps tenants, bots, channels, the FAQ,
+//! contacts, conversations, messages and turn decisions.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use crate::conversation::model::{
+    Bot, Channel, Contact, Conversation, FaqEntry, Message, NewMessage, SessionState, Tenant,
+    TurnDecision,
+};
+
+/// Who is writing, for [`ConversationStore::open_conversation`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationOpening {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The bot answering on the channel.
+    pub bot_id: String,
+    /// The channel.
+    pub channel_id: String,
+    /// The channel's id for the customer.
+    pub channel_user_id: String,
+    /// Display name, when the channel tells it (updates the contact's).
+    pub display_name: Option<String>,
+    /// Language for a new conversation.
+    pub language: String,
+    /// Now, ms since the Unix epoch.
+    pub now_ms: i64,
+}
+
+/// Everything one turn produced, committed at once so a replayed event changes nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnCommit {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The conversation.
+    pub conversation_id: String,
+    /// The channel replies go out on.
+    pub channel_id: String,
+    /// Unique per turn (`inbox:{event id}`): a second commit with it changes nothing.
+    pub key: String,
+    /// The inbox event this turn answers; marked done in the same transaction.
+    pub inbox_event_id: Option<i64>,
+    /// Replies, stored and queued in the outbox in this order.
+    pub replies: Vec<NewMessage>,
+    /// Why, when a tier ran.
+    pub decision: Option<TurnDecision>,
+    /// The conversation's state after the turn.
+    pub state: SessionState,
+    /// Misses in a row after the turn.
+    pub consecutive_misses: u32,
+    /// Now, ms since the Unix epoch.
+    pub now_ms: i64,
+}
+
+/// What [`ConversationStore::commit_turn`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnCommitted {
+    /// Stored now: the replies with their ids.
+    Stored(Vec<Message>),
+    /// A turn with this key was committed before (a replay); nothing changed.
+    AlreadyCommitted,
+}
+
+/// A turn decision as stored, with its place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredDecision {
+    /// The turn key.
+    pub key: String,
+    /// The conversation.
+    pub conversation_id: String,
+    /// What was decided.
+    pub decision: TurnDecision,
+    /// When, ms since the Unix epoch.
+    pub created_at_ms: i64,
+}
+
+/// Tenants, bots, channels, FAQ, contacts, conversations and messages.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// Creates a tenant or renames it.
+    async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
+    /// One tenant.
+    async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
+
+    /// Creates a bot or replaces its settings (its tenant never changes: a bot id taken
+    /// by another tenant is an error).
+    async fn put_bot(&self, bot: &Bot) -> Result<(), StoreError>;
+    /// A bot by its public id (the widget knows only that).
+    async fn bot(&self, id: &str) -> Result<Option<Bot>, StoreError>;
+
+    /// Creates or replaces a channel (same rule on tenants as bots).
+    async fn put_channel(&self, channel: &Channel) -> Result<(), StoreError>;
+    /// A channel by id (webhooks know only that).
+    async fn channel(&self, id: &str) -> Result<Option<Channel>, StoreError>;
+
+    /// Replaces a bot's whole FAQ.
+    async fn replace_faq(
+        &self,
+        tenant_id: &str,
+        bot_id: &str,
+        entries: &[FaqEntry],
+    ) -> Result<(), StoreError>;
+    /// A bot's FAQ, by id.
+    async fn faq_entries(&self, tenant_id: &str, bot_id: &str)
+    -> Result<Vec<FaqEntry>, StoreError>;
+
+    /// Finds or creates the contact and its open conversation (one that is not closed).
+    async fn open_conversation(
+        &self,
+        opening: &ConversationOpening,
+    ) -> Result<(Contact, Conversation), StoreError>;
+    /// The open conversation of a channel user, if any (nothing is created).
+    async fn current_conversation(
+        &self,
+        tenant_id: &str,
+        channel_id: &str,
+        channel_user_id: &str,
+    ) -> Result<Option<Conversation>, StoreError>;
+    /// One conversation.
+    async fn conversation(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<Conversation>, StoreError>;
+
+    /// Stores a customer's message once: a second call with the same
+    /// `channel_message_id` on the channel returns the first (and `false`).
+    async fn record_inbound(
+        &self,
+        conversation: &Conversation,
+        channel_message_id: &str,
+        content: &crate::conversation::Content,
+        now_ms: i64,
+    ) -> Result<(Message, bool), StoreError>;
+    /// Stores a turn's replies, outbox rows, decision and conversation state, and marks
+    /// its inbox event done, in one transaction.
+    async fn commit_turn(&self, turn: &TurnCommit) -> Result<TurnCommitted, StoreError>;
+
+    /// Messages of a conversation with `id > after_id`, oldest first, at most `limit`.
+    async fn messages_after(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError>;
+    /// The latest `limit` messages of a conversation, oldest first.
+    async fn latest_messages(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Message>, StoreError>;
+    /// A conversation's turn decisions, oldest first.
+    async fn turn_decisions(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+    ) -> Result<Vec<StoredDecision>, StoreError>;
+}

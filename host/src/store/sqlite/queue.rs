@@ -1,0 +1,361 @@
+//! SQLite side of [`QueueStore`](crate::store::QueueStore): inbox, outbox, delivery log.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::backend;
+use super::conversations::{MESSAGE_COLUMNS, message_from_raw, raw_message};
+use crate::store::codec::{decode, encode};
+use crate::store::{
+    AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
+    OutboxStatus, QueueDepths, StoreError,
+};
+
+pub(super) fn inbox_insert(
+    connection: &Connection,
+    event: &NewInboxEvent,
+) -> Result<InboxInsert, StoreError> {
+    let inserted = connection
+        .execute(
+            "INSERT INTO inbox_events (tenant_id, channel_id, channel_message_id, channel_user_id,
+                                       payload_json, available_at_ms, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             ON CONFLICT (channel_id, channel_message_id) DO NOTHING",
+            params![
+                event.tenant_id,
+                event.channel_id,
+                event.channel_message_id,
+                event.channel_user_id,
+                event.payload,
+                event.now_ms
+            ],
+        )
+        .map_err(backend)?;
+    if inserted == 1 {
+        return Ok(InboxInsert::Inserted(connection.last_insert_rowid()));
+    }
+    let id = connection
+        .query_row(
+            "SELECT id FROM inbox_events WHERE channel_id = ?1 AND channel_message_id = ?2",
+            [&event.channel_id, &event.channel_message_id],
+            |row| row.get(0),
+        )
+        .map_err(backend)?;
+    Ok(InboxInsert::Duplicate(id))
+}
+
+pub(super) fn inbox_claim(
+    connection: &mut Connection,
+    now_ms: i64,
+    lease_ms: i64,
+    limit: u32,
+) -> Result<Vec<InboxEvent>, StoreError> {
+    let transaction = connection.transaction().map_err(backend)?;
+    let events = {
+        // Only the oldest open event of each customer is eligible, and only when nobody
+        // holds a live lease on it: this keeps one customer's messages in order.
+        let mut statement = transaction
+            .prepare_cached(
+                "SELECT e.id, e.tenant_id, e.channel_id, e.channel_message_id, e.channel_user_id,
+                        e.payload_json, e.attempts + 1, e.received_at_ms
+                 FROM inbox_events e
+                 WHERE e.status IN ('pending', 'processing')
+                   AND e.available_at_ms <= ?1
+                   AND (e.status = 'pending' OR e.lease_until_ms < ?1)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM inbox_events p
+                       WHERE p.channel_id = e.channel_id AND p.channel_user_id = e.channel_user_id
+                         AND p.status IN ('pending', 'processing') AND p.id < e.id)
+                 ORDER BY e.id LIMIT ?2",
+            )
+            .map_err(backend)?;
+        let rows = statement
+            .query_map(params![now_ms, limit], |row| {
+                Ok(InboxEvent {
+                    id: row.get(0)?,
+                    tenant_id: row.get(1)?,
+                    channel_id: row.get(2)?,
+                    channel_message_id: row.get(3)?,
+                    channel_user_id: row.get(4)?,
+                    payload: row.get(5)?,
+                    attempts: row.get(6)?,
+                    received_at_ms: row.get(7)?,
+                })
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(backend)?
+    };
+    for event in &events {
+        transaction
+            .execute(
+                "UPDATE inbox_events SET status = 'processing', attempts = attempts + 1,
+                     lease_until_ms = ?2 WHERE id = ?1",
+                params![event.id, now_ms + lease_ms],
+            )
+            .map_err(backend)?;
+    }
+    transaction.commit().map_err(backend)?;
+    Ok(events)
+}
+
+pub(super) fn inbox_release(
+    connection: &Connection,
+    id: i64,
+    error: &str,
+    retry_at_ms: i64,
+    give_up: bool,
+) -> Result<(), StoreError> {
+    connection
+        .execute(
+            "UPDATE inbox_events SET status = ?2, last_error = ?3, available_at_ms = ?4,
+                 lease_until_ms = 0
+             WHERE id = ?1 AND status = 'processing'",
+            params![
+                id,
+                if give_up { "failed" } else { "pending" },
+                error,
+                retry_at_ms
+            ],
+        )
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub(super) fn mark_inbox_done(connection: &Connection, id: i64) -> Result<(), StoreError> {
+    connection
+        .execute(
+            "UPDATE inbox_events SET status = 'done', lease_until_ms = 0 WHERE id = ?1",
+            [id],
+        )
+        .map_err(backend)?;
+    Ok(())
+}
+
+const OUTBOX_COLUMNS: &str = "o.id, o.tenant_id, o.channel_id, o.conversation_id, o.message_id, \
+    o.idempotency_key, o.status, o.attempts, o.next_attempt_at_ms, o.last_error";
+
+type RawOutbox = (OutboxRow, String);
+
+fn raw_outbox(row: &Row<'_>) -> rusqlite::Result<RawOutbox> {
+    Ok((
+        OutboxRow {
+            id: row.get(0)?,
+            tenant_id: row.get(1)?,
+            channel_id: row.get(2)?,
+            conversation_id: row.get(3)?,
+            message_id: row.get(4)?,
+            idempotency_key: row.get(5)?,
+            status: OutboxStatus::Pending,
+            attempts: row.get(7)?,
+            next_attempt_at_ms: row.get(8)?,
+            last_error: row.get(9)?,
+        },
+        row.get(6)?,
+    ))
+}
+
+fn outbox_from_raw((mut row, status): RawOutbox) -> Result<OutboxRow, StoreError> {
+    row.status = OutboxStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("outbox status '{status}'")))?;
+    Ok(row)
+}
+
+pub(super) fn outbox_claim(
+    connection: &mut Connection,
+    now_ms: i64,
+    lease_ms: i64,
+    limit: u32,
+) -> Result<Vec<OutboxItem>, StoreError> {
+    let transaction = connection.transaction().map_err(backend)?;
+    let raws = {
+        // One row per conversation, the oldest unfinished one: replies arrive in order.
+        let mut statement = transaction
+            .prepare_cached(&format!(
+                "SELECT {OUTBOX_COLUMNS}, {MESSAGE_COLUMNS}
+                 FROM outbox o JOIN messages m ON m.id = o.message_id
+                 WHERE o.status IN ('pending', 'sending', 'failed')
+                   AND o.next_attempt_at_ms <= ?1
+                   AND (o.status <> 'sending' OR o.lease_until_ms < ?1)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM outbox p
+                       WHERE p.conversation_id = o.conversation_id
+                         AND p.status IN ('pending', 'sending', 'failed') AND p.id < o.id)
+                 ORDER BY o.id LIMIT ?2"
+            ))
+            .map_err(backend)?;
+        let rows = statement
+            .query_map(params![now_ms, limit], |row| {
+                Ok((raw_outbox(row)?, raw_message(row, 10)?))
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(backend)?
+    };
+    let mut items = Vec::with_capacity(raws.len());
+    for (outbox, message) in raws {
+        let mut row = outbox_from_raw(outbox)?;
+        transaction
+            .execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1,
+                     lease_until_ms = ?2, updated_at_ms = ?3 WHERE id = ?1",
+                params![row.id, now_ms + lease_ms, now_ms],
+            )
+            .map_err(backend)?;
+        row.status = OutboxStatus::Sending;
+        row.attempts += 1;
+        items.push(OutboxItem {
+            row,
+            message: message_from_raw(message)?,
+        });
+    }
+    transaction.commit().map_err(backend)?;
+    Ok(items)
+}
+
+pub(super) fn outbox_record_attempt(
+    connection: &mut Connection,
+    attempt: &DeliveryAttempt,
+) -> Result<(), StoreError> {
+    let transaction = connection.transaction().map_err(backend)?;
+    transaction
+        .execute(
+            "INSERT INTO delivery_log (outbox_id, attempt, result_json, provider_response, elapsed_ms, at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                attempt.outbox_id,
+                attempt.attempt,
+                encode(&attempt.result)?,
+                attempt.provider_response,
+                attempt.elapsed_ms as i64,
+                attempt.at_ms
+            ],
+        )
+        .map_err(backend)?;
+    match &attempt.result {
+        AttemptResult::Sent {
+            provider_message_id,
+        } => {
+            transaction
+                .execute(
+                    "UPDATE outbox SET status = 'sent', last_error = NULL, lease_until_ms = 0,
+                         updated_at_ms = ?2 WHERE id = ?1",
+                    params![attempt.outbox_id, attempt.at_ms],
+                )
+                .map_err(backend)?;
+            transaction
+                .execute(
+                    "UPDATE messages SET channel_message_id = ?2
+                     WHERE id = (SELECT message_id FROM outbox WHERE id = ?1)",
+                    params![attempt.outbox_id, provider_message_id],
+                )
+                .map_err(backend)?;
+        }
+        AttemptResult::Retry { reason, at_ms } => {
+            transaction
+                .execute(
+                    "UPDATE outbox SET status = 'failed', last_error = ?2, next_attempt_at_ms = ?3,
+                         lease_until_ms = 0, updated_at_ms = ?4 WHERE id = ?1",
+                    params![attempt.outbox_id, reason, at_ms, attempt.at_ms],
+                )
+                .map_err(backend)?;
+        }
+        AttemptResult::Dead { reason } => {
+            transaction
+                .execute(
+                    "UPDATE outbox SET status = 'dead', last_error = ?2, lease_until_ms = 0,
+                         updated_at_ms = ?3 WHERE id = ?1",
+                    params![attempt.outbox_id, reason, attempt.at_ms],
+                )
+                .map_err(backend)?;
+        }
+    }
+    transaction.commit().map_err(backend)
+}
+
+pub(super) fn outbox_row(
+    connection: &Connection,
+    id: i64,
+) -> Result<Option<OutboxRow>, StoreError> {
+    connection
+        .query_row(
+            &format!("SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE o.id = ?1"),
+            [id],
+            raw_outbox,
+        )
+        .optional()
+        .map_err(backend)?
+        .map(outbox_from_raw)
+        .transpose()
+}
+
+pub(super) fn outbox_of_conversation(
+    connection: &Connection,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox o
+             WHERE o.tenant_id = ?1 AND o.conversation_id = ?2 ORDER BY o.id"
+        ))
+        .map_err(backend)?;
+    let rows = statement
+        .query_map([tenant_id, conversation_id], raw_outbox)
+        .map_err(backend)?;
+    rows.map(|raw| outbox_from_raw(raw.map_err(backend)?))
+        .collect()
+}
+
+pub(super) fn delivery_log(
+    connection: &Connection,
+    outbox_id: i64,
+) -> Result<Vec<DeliveryAttempt>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT outbox_id, attempt, result_json, provider_response, elapsed_ms, at_ms
+             FROM delivery_log WHERE outbox_id = ?1 ORDER BY id",
+        )
+        .map_err(backend)?;
+    let rows = statement
+        .query_map([outbox_id], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, u32>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Option<String>>(3)?,
+                row.get::<_, i64>(4)?,
+                row.get::<_, i64>(5)?,
+            ))
+        })
+        .map_err(backend)?;
+    rows.map(|row| {
+        let (outbox_id, attempt, result, provider_response, elapsed_ms, at_ms) =
+            row.map_err(backend)?;
+        Ok(DeliveryAttempt {
+            outbox_id,
+            attempt,
+            result: decode(&result)?,
+            provider_response,
+            elapsed_ms: elapsed_ms.max(0) as u64,
+            at_ms,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn queue_depths(connection: &Connection) -> Result<QueueDepths, StoreError> {
+    connection
+        .query_row(
+            "SELECT
+                (SELECT count(*) FROM inbox_events WHERE status IN ('pending', 'processing')),
+                (SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending', 'failed')),
+                (SELECT count(*) FROM outbox WHERE status = 'dead')",
+            [],
+            |row| {
+                Ok(QueueDepths {
+                    inbox: row.get::<_, i64>(0)?.max(0) as u64,
+                    outbox: row.get::<_, i64>(1)?.max(0) as u64,
+                    dead: row.get::<_, i64>(2)?.max(0) as u64,
+                })
+            },
+        )
+        .map_err(backend)
+}
