@@ -671,7 +671,7 @@
       anchor.appendChild(image);
       return anchor;
     }
-    var file = link(href, "📎 " + (name || text.attachment));
+    var file = link(href, name || text.attachment);
     file.className = "loa-file";
     return file;
   }
@@ -868,7 +868,8 @@
 
   function growInput() {
     input.style.height = "auto";
-    input.style.height = Math.min(input.scrollHeight, 120) + "px";
+    input.style.height = Math.min(input.scrollHeight + 2, 120) + "px";
+    input.style.overflowY = input.scrollHeight + 2 > 120 ? "auto" : "hidden";
   }
 
   function renderBadge() {
@@ -1011,7 +1012,7 @@
       ".loa-who{font-size:11px;color:#5f6368}",
       ".loa-pending{opacity:.65}",
       ".loa-image img{display:block;max-width:220px;max-height:220px;border-radius:10px}",
-      ".loa-file{color:inherit}",
+      ".loa-file{padding:6px 10px;border:1px solid #e3e5e8;border-radius:10px;background:#fff;color:inherit}",
       ".loa-actions{display:flex;flex-direction:column;gap:4px;width:100%}",
       ".loa-action{display:block;padding:6px 10px;border:1px solid var(--c);border-radius:8px;background:#fff;color:var(--c);text-align:center;text-decoration:none;cursor:pointer}",
       ".loa-cards{display:flex;gap:8px;max-width:100%;overflow-x:auto;padding-bottom:4px}",
@@ -1032,7 +1033,7 @@
       ".loa-counter{padding:2px 12px 0;color:#5f6368;font-size:11px;text-align:right}",
       ".loa-counter.loa-over{color:#b3261e;font-weight:600}",
       ".loa-composer{display:flex;align-items:flex-end;gap:8px;margin:0;padding:10px;border-top:1px solid #e3e5e8;background:#fff}",
-      ".loa-input{flex:1;min-height:38px;max-height:120px;padding:8px 10px;border:1px solid #c9ccd1;border-radius:10px;font:inherit;color:inherit;resize:none}",
+      ".loa-input{flex:1;min-height:38px;max-height:120px;padding:8px 10px;border:1px solid #c9ccd1;border-radius:10px;font:inherit;line-height:20px;color:inherit;resize:none;overflow-y:hidden}",
       ".loa-send{height:38px;padding:0 14px;border:0;border-radius:10px;background:var(--c);color:var(--fg);font-weight:600;cursor:pointer}",
       "@media (max-width:480px){.loa-root{bottom:16px;right:16px}.loa-left{left:16px}" +
         ".loa-panel{position:fixed;inset:0;width:auto;height:auto;max-height:none;border-radius:0}" +
