@@ -1,7 +1,11 @@
 //! End-to-end tests of the real `loa` binary: helpers to find it and run it.
 //!
 //! The tests themselves live in `tests/tests/`; they start `loa` as a user would, with a
-//! temporary data directory, and read its output.
+//! temporary data directory, and read its output. [`serve::Server`] runs `loa serve` on a
+//! free port; [`browser::Browser`] drives a headless Chromium against it.
+
+pub mod browser;
+pub mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -3,8 +3,14 @@
 //! - `build-plugins`: builds every plugin crate (`plugins/*`, `tests/plugins/*`) for
 //!   wasm32-wasip2, one cargo invocation each (a component may carry one world, and cargo
 //!   unifies features within an invocation), and puts `plugin.wasm` next to `plugin.toml`;
-//! - `test`: adds the wasm target if missing, builds the plugins, runs every test;
+//! - `test-packages`: installs the Debian packages the tests need and the machine lacks
+//!   (`chromium` and `chromium-driver` for the browser tests, `postgresql` for the
+//!   PostgreSQL store tests), with apt-get as root or through sudo;
+//! - `test`: adds the wasm target if missing, installs the test packages if missing, builds
+//!   the plugins, runs every test;
 //! - `demo`: builds the sample plugins and runs them through `loa plugin run`.
+//!
+//! Every step is idempotent: it checks first and does nothing when all is in place.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,11 +19,16 @@ use anyhow::{Context, bail};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
+/// Debian packages the tests use: headless Chromium and its WebDriver for the widget and
+/// console tests in a real browser, the PostgreSQL server binaries for the store tests.
+const TEST_PACKAGES: &[&str] = &["chromium", "chromium-driver", "postgresql"];
+
 fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
     let root = workspace_root()?;
     match task.as_str() {
         "build-plugins" => build_plugins(&root),
+        "test-packages" => ensure_debian_packages(TEST_PACKAGES),
         "test" => test(&root),
         "demo" => demo(&root),
         _ => {
@@ -25,8 +36,10 @@ fn main() -> anyhow::Result<()> {
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  build-plugins  build every plugin for {WASM_TARGET} (plugin.wasm next to plugin.toml)\n  \
-                 test           add the wasm target if missing, build the plugins, run every test\n  \
-                 demo           build the sample plugins and run them through `loa plugin run`"
+                 test-packages  apt-get install what the tests need and is missing: {}\n  \
+                 test           add the wasm target and test packages if missing, build the plugins, run every test\n  \
+                 demo           build the sample plugins and run them through `loa plugin run`",
+                TEST_PACKAGES.join(", ")
             );
             bail!("unknown task '{task}'")
         }
@@ -136,7 +149,70 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Idempotent: asks dpkg which of `packages` are installed and apt-get-installs only the
+/// others (`apt-get update` first, since a fresh machine's package lists may be empty or
+/// stale). As root directly, else through `sudo -n` (fails instead of asking a password:
+/// CI has no terminal). Off Debian it only warns: install the packages' equivalents by hand.
+fn ensure_debian_packages(packages: &[&str]) -> anyhow::Result<()> {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!(
+            "xtask: no dpkg-query (not Debian?): make sure these are installed: {}",
+            packages.join(", ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|package| !debian_package_installed(package))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing missing packages: {}", missing.join(" "));
+    let as_root = running_as_root()?;
+    let apt_get = |args: &[&str]| {
+        let mut command = if as_root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            // On sudo's command line: sudo resets the environment it was given.
+            sudo.args(["-n", "DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+            sudo
+        };
+        command.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        command
+    };
+    run(&mut apt_get(&["update", "-qq"]))?;
+    run(apt_get(&["install", "-y", "-qq"]).args(&missing))?;
+    Ok(())
+}
+
+/// `dpkg-query` says "install ok installed" (not just known, or removed with its config).
+fn debian_package_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|output| {
+            output.status.success()
+                && String::from_utf8_lossy(&output.stdout) == "install ok installed"
+        })
+}
+
+fn running_as_root() -> anyhow::Result<bool> {
+    let output = Command::new("id")
+        .arg("-u")
+        .output()
+        .context("running `id -u` to see whether apt-get needs sudo")?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim() == "0")
+}
+
 fn test(root: &Path) -> anyhow::Result<()> {
+    ensure_debian_packages(TEST_PACKAGES)?;
     build_plugins(root)?;
     // Natively, every crate builds together (features unify harmlessly off wasm), so one
     // invocation runs the host's, the SDK's and the plugins' own tests.

@@ -1,0 +1,89 @@
+//! A running `loa serve`: started on a free port, stopped when dropped.
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::loa;
+
+/// What `loa serve` prints once it accepts connections; the URL follows.
+const LISTENING: &str = "loa serve: listening on ";
+
+/// Long enough for a cold start on a busy 2-core machine (migrations, loading the FAQ).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A `loa serve` process; killed on drop.
+pub struct Server {
+    child: Child,
+    base_url: String,
+    stderr_path: PathBuf,
+}
+
+impl Server {
+    /// Starts `loa --data-dir DATA --host-config DATA/loa.toml serve --listen 127.0.0.1:0
+    /// ARGS…` and waits for its "listening on" line.
+    pub fn start<I, S>(data_dir: &Path, args: I) -> Server
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let stderr_path = data_dir.join("serve.stderr");
+        let stderr = std::fs::File::create(&stderr_path).expect("create the server's stderr file");
+        let mut child = loa(data_dir)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--host-config")
+            .arg(data_dir.join("loa.toml"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            // A file, not a pipe: nobody reads stderr while the test runs, and a full pipe
+            // would block the server.
+            .stderr(stderr)
+            .spawn()
+            .expect("start loa serve");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Keeps reading after the address line so the server never blocks on stdout.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix(LISTENING) {
+                    let _ = sender.send(url.trim().to_owned());
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            base_url: String::new(),
+            stderr_path,
+        };
+        match receiver.recv_timeout(START_TIMEOUT) {
+            Ok(url) => server.base_url = url.trim_end_matches('/').to_owned(),
+            Err(_) => panic!(
+                "loa serve printed no '{LISTENING}…' line within {START_TIMEOUT:?}:\n{}",
+                server.stderr()
+            ),
+        }
+        server
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// What the server wrote to stderr so far (its logs), for failure messages.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
