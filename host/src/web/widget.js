@@ -106,6 +106,7 @@
   var socket = null;
   var connected = false; // true between `ready` and the socket's end
   var everReady = false;
+  var sessions = 0; // `ready` frames received: 1 + the number of successful reconnects
   var attempt = 0;
   var reconnectTimer = null;
   var pingTimer = null;
@@ -303,6 +304,7 @@
         bot: botId,
         open: isOpen,
         connected: connected,
+        sessions: sessions,
         visitor_id: visitorId,
         last_seen_id: highestShown || null,
         shown: shownCount,
@@ -502,6 +504,7 @@
   function onReady(frame) {
     connected = true;
     everReady = true;
+    sessions++;
     attempt = 0;
     hideStatus();
     if (typeof frame.visitor_id === "string" && frame.visitor_id) {
