@@ -8,7 +8,9 @@
 (function () {
   "use strict";
 
-  var script = document.currentScript;
+  // currentScript is null only where this runs late (a module, an injected copy): then the
+  // first tag that loads a widget.js with a data-bot is ours.
+  var script = document.currentScript || document.querySelector('script[data-bot][src*="widget.js"]');
   if (!script || !script.getAttribute("data-bot")) {
     warn("the widget's script tag needs a data-bot attribute");
     return;
