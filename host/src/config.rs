@@ -38,6 +38,37 @@ pub struct HostConfig {
     pub data_dir: PathBuf,
     /// Limits and policies of the plugin sandbox.
     pub plugins: PluginHostConfig,
+    /// Which database: the embedded SQLite file (default) or a PostgreSQL server.
+    pub database: DatabaseConfig,
+    /// Listening address, static site, body limits, drain time.
+    pub http: crate::http::HttpConfig,
+    /// The web widget: message limits, rate limits, history.
+    pub widget: crate::http::widget::WidgetConfig,
+    /// The inbox workers.
+    pub pipeline: crate::conversation::pipeline::PipelineConfig,
+    /// The outbox dispatcher: concurrency, retries, dead letters.
+    pub delivery: crate::delivery::DeliveryConfig,
+}
+
+/// The database behind the store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://user:password@host:port/db` to use PostgreSQL; none (default) for the
+    /// SQLite file `<data_dir>/loa.db`. Also `--database-url` / `LOA_DATABASE_URL`.
+    pub url: Option<String>,
+    /// PostgreSQL connections in the pool. Default 16: two per core on a small server,
+    /// well under PostgreSQL's default limit of 100 even with several instances.
+    pub pool_size: usize,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            pool_size: 16,
+        }
+    }
 }
 
 impl Default for HostConfig {
@@ -47,6 +78,11 @@ impl Default for HostConfig {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("loa-data")),
             plugins: PluginHostConfig::default(),
+            database: DatabaseConfig::default(),
+            http: crate::http::HttpConfig::default(),
+            widget: crate::http::widget::WidgetConfig::default(),
+            pipeline: crate::conversation::pipeline::PipelineConfig::default(),
+            delivery: crate::delivery::DeliveryConfig::default(),
         }
     }
 }

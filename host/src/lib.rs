@@ -6,6 +6,9 @@
 //!
 //! Modules, one per concern:
 //! - [`conversation`]: tenants, bots, sessions, messages and the message pipeline;
+//! - [`delivery`]: the outbox dispatcher, retries and dead letters;
+//! - [`http`]: the widget, webhooks and health checks;
+//! - [`serve`]: the running host (HTTP + workers + dispatcher);
 //! - [`plugins`]: the sandboxed plugin host (manifests, engine, limits, breaker, registry);
 //! - [`store`]: the `Store` trait and its SQLite implementation;
 //! - [`config`]: the host's own configuration (data dir, plugin limits).
@@ -15,5 +18,8 @@
 
 pub mod config;
 pub mod conversation;
+pub mod delivery;
+pub mod http;
 pub mod plugins;
+pub mod serve;
 pub mod store;

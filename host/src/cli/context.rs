@@ -8,6 +8,7 @@ use loa::config::HostConfig;
 use loa::plugins::PluginEngine;
 use loa::plugins::registry::PluginRegistry;
 use loa::store::Store;
+use loa::store::postgres::PostgresStore;
 use loa::store::sqlite::SqliteStore;
 
 /// The configuration as read from the file and the command line.
@@ -16,21 +17,50 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    pub(crate) fn new(config_path: &Path, data_dir: Option<&Path>) -> anyhow::Result<Self> {
+    pub(crate) fn new(
+        config_path: &Path,
+        data_dir: Option<&Path>,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let mut config = HostConfig::load(config_path)?;
         if let Some(data_dir) = data_dir {
             config.data_dir = data_dir.to_owned();
         }
+        if let Some(url) = database_url {
+            config.database.url = Some(url.to_owned());
+        }
         Ok(Self { config })
     }
 
-    pub(crate) fn database_path(&self) -> PathBuf {
+    fn sqlite_path(&self) -> PathBuf {
         self.config.data_dir.join("loa.sqlite3")
     }
 
-    /// The data directory's database, migrated.
-    pub(crate) fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
-        let path = self.database_path();
+    /// Where the data is, for messages: the SQLite file or the PostgreSQL server (without
+    /// its password).
+    pub(crate) fn database_label(&self) -> String {
+        match &self.config.database.url {
+            Some(url) => match url.parse::<tokio_postgres::Config>() {
+                Ok(parsed) => format!(
+                    "PostgreSQL database '{}' on {:?}",
+                    parsed.get_dbname().unwrap_or("postgres"),
+                    parsed.get_hosts()
+                ),
+                Err(_) => "PostgreSQL".to_owned(),
+            },
+            None => self.sqlite_path().display().to_string(),
+        }
+    }
+
+    /// The configured database (SQLite in the data dir, or PostgreSQL), migrated.
+    pub(crate) async fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        if let Some(url) = &self.config.database.url {
+            let store = PostgresStore::connect(url, self.config.database.pool_size)
+                .await
+                .with_context(|| format!("opening {}", self.database_label()))?;
+            return Ok(Arc::new(store));
+        }
+        let path = self.sqlite_path();
         let store = SqliteStore::open(&path)
             .with_context(|| format!("opening the database {}", path.display()))?;
         Ok(Arc::new(store))
@@ -58,8 +88,8 @@ impl Context {
     }
 
     /// The installed plugins of the data directory.
-    pub(crate) fn registry(&self) -> anyhow::Result<PluginRegistry> {
-        let engine = self.engine(self.open_store()?)?;
+    pub(crate) async fn registry(&self) -> anyhow::Result<PluginRegistry> {
+        let engine = self.engine(self.open_store().await?)?;
         Ok(PluginRegistry::new(engine, &self.config.data_dir))
     }
 }

@@ -2,6 +2,8 @@
 
 mod context;
 mod plugin;
+mod serve;
+mod tenant;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +22,10 @@ struct Cli {
     /// Data directory (SQLite database, installed plugins). Overrides the config file.
     #[arg(long, global = true, env = "LOA_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (`postgres://user:pass@host:5432/db`) instead of the SQLite file in
+    /// the data directory. Overrides the config file.
+    #[arg(long, global = true, env = "LOA_DATABASE_URL")]
+    database_url: Option<String>,
     /// Log filter, e.g. `info` or `loa=debug`. Default `warn` (and, for `plugin run`, no
     /// copy of the plugin's own log lines, which the report already shows).
     #[arg(long, global = true, env = "LOA_LOG")]
@@ -37,8 +43,13 @@ enum Command {
     /// Create, build, run, install and manage plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
-    /// Apply pending database migrations to the data directory's database.
+    /// Apply pending database migrations to the configured database.
     Migrate,
+    /// Run the host: widget, webhooks, workers and delivery, until Ctrl-C / SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Create and update tenants (shops).
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
 }
 
 /// Parses the command line, runs it, and turns any error into a message and exit code 1.
@@ -49,6 +60,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Plugin(plugin::PluginCommand::Run(_)) => {
             "warn,loa::plugins::host_api=off,loa::plugins::lifecycle=off"
         }
+        Command::Serve(_) => "info,tower_http=warn",
         _ => "warn",
     };
     let filter = cli.log.as_deref().unwrap_or(default_filter);
@@ -76,15 +88,22 @@ pub(crate) fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let context = Context::new(&cli.host_config, cli.data_dir.as_deref())?;
+    let mut context = Context::new(
+        &cli.host_config,
+        cli.data_dir.as_deref(),
+        cli.database_url.as_deref(),
+    )?;
     match cli.command {
         Command::Plugin(command) => plugin::run(&context, command).await,
+        Command::Serve(args) => serve::run(&mut context, args).await,
+        Command::Tenant(command) => tenant::run(&context, command).await,
         Command::Migrate => {
-            let store = context.open_store()?;
+            // Opening the store applies pending migrations; this reports on them.
+            let store = context.open_store().await?;
             let applied = loa::store::Store::migrate(&*store).await?;
             println!(
                 "database {} is up to date ({applied} migration(s) applied now)",
-                context.database_path().display()
+                context.database_label()
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -2,7 +2,14 @@
 //! the message content model, and the pipeline that turns an inbound event into replies.
 
 pub mod content;
+pub mod live;
+pub mod middleware;
 pub mod model;
+pub mod normalize;
+pub mod orchestrator;
+pub mod pipeline;
+pub mod shop_file;
+pub mod turn;
 
 pub use content::Content;
 

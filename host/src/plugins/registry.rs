@@ -1,7 +1,7 @@
 //! Installed plugins: `<data>/plugins/<name>/<version>/{plugin.toml,plugin.wasm}`, several
 //! versions side by side, loaded on first use so a new version needs no restart.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +20,11 @@ pub struct PluginRegistry {
 }
 
 impl PluginRegistry {
+    /// The engine plugins run on.
+    pub fn engine(&self) -> &Arc<PluginEngine> {
+        &self.engine
+    }
+
     /// Plugins under `<data_dir>/plugins`.
     pub fn new(engine: Arc<PluginEngine>, data_dir: &Path) -> Self {
         Self {
@@ -132,7 +137,20 @@ impl PluginRegistry {
         tenant_id: &str,
         name: &str,
     ) -> Result<TenantPlugin, PluginLoadError> {
-        let settings = self
+        self.bind_with_overrides(tenant_id, name, None, &BTreeMap::new())
+            .await
+    }
+
+    /// The plugin as a bot runs it: the tenant's settings, with the bot's own version pin
+    /// and config keys on top.
+    pub async fn bind_with_overrides(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        version: Option<&semver::Version>,
+        config: &BTreeMap<String, String>,
+    ) -> Result<TenantPlugin, PluginLoadError> {
+        let mut settings = self
             .engine
             .store()
             .tenant_plugin(tenant_id, name)
@@ -142,7 +160,12 @@ impl PluginRegistry {
                 plugin: name.to_owned(),
                 ..TenantPluginSettings::default()
             });
-        let plugin = self.get(name, settings.pinned_version.as_ref())?;
+        settings.config.extend(
+            config
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone())),
+        );
+        let plugin = self.get(name, version.or(settings.pinned_version.as_ref()))?;
         Ok(self.engine.bind(plugin, &settings, BindOptions::default()))
     }
 }

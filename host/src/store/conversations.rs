@@ -118,6 +118,12 @@ pub trait ConversationStore: Send + Sync {
         channel_id: &str,
         channel_user_id: &str,
     ) -> Result<Option<Conversation>, StoreError>;
+    /// One contact.
+    async fn contact(
+        &self,
+        tenant_id: &str,
+        contact_id: &str,
+    ) -> Result<Option<Contact>, StoreError>;
     /// One conversation.
     async fn conversation(
         &self,

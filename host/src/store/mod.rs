@@ -4,6 +4,7 @@
 pub(crate) mod codec;
 mod conversations;
 mod model;
+pub mod postgres;
 mod queue;
 pub mod sqlite;
 

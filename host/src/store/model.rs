@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::StoreError;
+
 /// One installed plugin version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstalledPlugin {
@@ -79,5 +81,45 @@ impl Default for KvQuota {
             // 512 bytes: room for namespaced keys like `token:{oa_id}:{user_id}`.
             max_key_bytes: 512,
         }
+    }
+}
+
+impl KvQuota {
+    /// Refuses an empty key or one longer than `max_key_bytes`.
+    pub fn check_key(&self, key: &str) -> Result<(), StoreError> {
+        if key.is_empty() {
+            return Err(StoreError::InvalidKey("key is empty".into()));
+        }
+        if key.len() > self.max_key_bytes {
+            return Err(StoreError::InvalidKey(format!(
+                "key is {} bytes, over the {} byte limit",
+                key.len(),
+                self.max_key_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuses a value for `key` larger than `max_value_bytes`.
+    pub fn check_value(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        if value.len() > self.max_value_bytes {
+            return Err(StoreError::QuotaExceeded(format!(
+                "value for '{key}' is {} bytes, over the {} byte limit",
+                value.len(),
+                self.max_value_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuses a new key when the store already holds `keys` keys.
+    pub fn check_key_count(&self, keys: u64) -> Result<(), StoreError> {
+        if keys >= self.max_keys {
+            return Err(StoreError::QuotaExceeded(format!(
+                "already {keys} keys, the limit is {}",
+                self.max_keys
+            )));
+        }
+        Ok(())
     }
 }

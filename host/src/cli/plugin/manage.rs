@@ -57,7 +57,7 @@ pub(crate) struct DisableArgs {
 }
 
 pub(crate) async fn install(context: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
-    let registry = context.registry()?;
+    let registry = context.registry().await?;
     let plugin = registry.install(&args.dir.dir).await?;
     println!(
         "installed {} ({} plugin) into {}",
@@ -69,7 +69,7 @@ pub(crate) async fn install(context: &Context, args: InstallArgs) -> anyhow::Res
 }
 
 pub(crate) async fn list(context: &Context) -> anyhow::Result<ExitCode> {
-    let store = context.open_store()?;
+    let store = context.open_store().await?;
     let installed = store.installed_plugins().await?;
     if installed.is_empty() {
         println!(
@@ -86,7 +86,7 @@ pub(crate) async fn list(context: &Context) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_for_inspect(context: &Context, plugin: &str) -> anyhow::Result<Arc<LoadedPlugin>> {
+async fn load_for_inspect(context: &Context, plugin: &str) -> anyhow::Result<Arc<LoadedPlugin>> {
     let path = Path::new(plugin);
     if path.join("plugin.toml").is_file() {
         let store: Arc<dyn loa::store::Store> =
@@ -100,11 +100,11 @@ fn load_for_inspect(context: &Context, plugin: &str) -> anyhow::Result<Arc<Loade
         ),
         None => (plugin, None),
     };
-    Ok(context.registry()?.get(name, version.as_ref())?)
+    Ok(context.registry().await?.get(name, version.as_ref())?)
 }
 
-pub(crate) fn inspect(context: &Context, args: InspectArgs) -> anyhow::Result<ExitCode> {
-    let plugin = load_for_inspect(context, &args.plugin)?;
+pub(crate) async fn inspect(context: &Context, args: InspectArgs) -> anyhow::Result<ExitCode> {
+    let plugin = load_for_inspect(context, &args.plugin).await?;
     let manifest = &plugin.manifest;
     if args.json {
         let report = serde_json::json!({
@@ -178,10 +178,10 @@ fn or_none(text: &str) -> &str {
 }
 
 pub(crate) async fn enable(context: &Context, args: EnableArgs) -> anyhow::Result<ExitCode> {
-    let registry = context.registry()?;
+    let registry = context.registry().await?;
     // Refuse to pin a version that is not installed: the tenant's bot would break later.
     let plugin = registry.get(&args.name, args.pin.as_ref())?;
-    let store = context.open_store()?;
+    let store = context.open_store().await?;
     let mut settings = store
         .tenant_plugin(&args.tenant, &args.name)
         .await?
@@ -236,7 +236,7 @@ pub(crate) async fn enable(context: &Context, args: EnableArgs) -> anyhow::Resul
 }
 
 pub(crate) async fn disable(context: &Context, args: DisableArgs) -> anyhow::Result<ExitCode> {
-    let store = context.open_store()?;
+    let store = context.open_store().await?;
     let Some(mut settings) = store.tenant_plugin(&args.tenant, &args.name).await? else {
         println!("{} was not enabled for tenant '{}'", args.name, args.tenant);
         return Ok(ExitCode::SUCCESS);

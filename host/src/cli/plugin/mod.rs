@@ -60,7 +60,7 @@ pub(crate) async fn run(context: &Context, command: PluginCommand) -> anyhow::Re
         PluginCommand::Run(args) => run::run(context, args).await,
         PluginCommand::Install(args) => manage::install(context, args).await,
         PluginCommand::List => manage::list(context).await,
-        PluginCommand::Inspect(args) => manage::inspect(context, args),
+        PluginCommand::Inspect(args) => manage::inspect(context, args).await,
         PluginCommand::Enable(args) => manage::enable(context, args).await,
         PluginCommand::Disable(args) => manage::disable(context, args).await,
     }

@@ -255,6 +255,35 @@ fn with_state(
     Ok(conversation)
 }
 
+const CONTACT_COLUMNS: &str =
+    "id, tenant_id, channel_id, channel_user_id, display_name, created_at_ms";
+
+fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: row.get(0)?,
+        tenant_id: row.get(1)?,
+        channel_id: row.get(2)?,
+        channel_user_id: row.get(3)?,
+        display_name: row.get(4)?,
+        created_at_ms: row.get(5)?,
+    })
+}
+
+pub(super) fn contact(
+    connection: &Connection,
+    tenant_id: &str,
+    contact_id: &str,
+) -> Result<Option<Contact>, StoreError> {
+    connection
+        .query_row(
+            &format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = ?1 AND id = ?2"),
+            [tenant_id, contact_id],
+            contact_from_row,
+        )
+        .optional()
+        .map_err(backend)
+}
+
 pub(super) fn open_conversation(
     connection: &mut Connection,
     opening: &ConversationOpening,
@@ -278,19 +307,11 @@ pub(super) fn open_conversation(
         .map_err(backend)?;
     let contact = transaction
         .query_row(
-            "SELECT id, tenant_id, channel_id, channel_user_id, display_name, created_at_ms
-             FROM contacts WHERE channel_id = ?1 AND channel_user_id = ?2",
+            &format!(
+                "SELECT {CONTACT_COLUMNS} FROM contacts WHERE channel_id = ?1 AND channel_user_id = ?2"
+            ),
             [&opening.channel_id, &opening.channel_user_id],
-            |row| {
-                Ok(Contact {
-                    id: row.get(0)?,
-                    tenant_id: row.get(1)?,
-                    channel_id: row.get(2)?,
-                    channel_user_id: row.get(3)?,
-                    display_name: row.get(4)?,
-                    created_at_ms: row.get(5)?,
-                })
-            },
+            contact_from_row,
         )
         .map_err(backend)?;
     if contact.tenant_id != opening.tenant_id {

@@ -5,20 +5,6 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::backend;
 use crate::store::{KvQuota, KvScope, StoreError};
 
-fn check_key(key: &str, quota: &KvQuota) -> Result<(), StoreError> {
-    if key.is_empty() {
-        return Err(StoreError::InvalidKey("key is empty".into()));
-    }
-    if key.len() > quota.max_key_bytes {
-        return Err(StoreError::InvalidKey(format!(
-            "key is {} bytes, over the {} byte limit",
-            key.len(),
-            quota.max_key_bytes
-        )));
-    }
-    Ok(())
-}
-
 pub(super) fn get(
     connection: &mut Connection,
     scope: &KvScope,
@@ -46,14 +32,8 @@ fn write_within_quota(
     value: &[u8],
     quota: &KvQuota,
 ) -> Result<(), StoreError> {
-    check_key(key, quota)?;
-    if value.len() > quota.max_value_bytes {
-        return Err(StoreError::QuotaExceeded(format!(
-            "value for '{key}' is {} bytes, over the {} byte limit",
-            value.len(),
-            quota.max_value_bytes
-        )));
-    }
+    quota.check_key(key)?;
+    quota.check_value(key, value)?;
     let exists: bool = transaction
         .query_row(
             "SELECT EXISTS(SELECT 1 FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3)",
@@ -69,12 +49,7 @@ fn write_within_quota(
                 |row| row.get(0),
             )
             .map_err(backend)?;
-        if keys as u64 >= quota.max_keys {
-            return Err(StoreError::QuotaExceeded(format!(
-                "already {keys} keys, the limit is {}",
-                quota.max_keys
-            )));
-        }
+        quota.check_key_count(keys.max(0) as u64)?;
     }
     transaction
         .execute(
@@ -147,7 +122,7 @@ pub(super) fn compare_and_swap(
     new: Option<&[u8]>,
     quota: &KvQuota,
 ) -> Result<bool, StoreError> {
-    check_key(key, quota)?;
+    quota.check_key(key)?;
     // IMMEDIATE takes the write lock before reading, so two processes cannot both see the
     // old value and both swap (a Zalo refresh token must be spent once).
     let transaction = connection

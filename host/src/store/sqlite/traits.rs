@@ -100,6 +100,16 @@ impl ConversationStore for SqliteStore {
         .await
     }
 
+    async fn contact(
+        &self,
+        tenant_id: &str,
+        contact_id: &str,
+    ) -> Result<Option<Contact>, StoreError> {
+        let (tenant_id, id) = (tenant_id.to_owned(), contact_id.to_owned());
+        self.with(move |connection| conversations::contact(connection, &tenant_id, &id))
+            .await
+    }
+
     async fn conversation(
         &self,
         tenant_id: &str,

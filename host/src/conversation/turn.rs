@@ -1,0 +1,231 @@
+//! One turn: an inbox event becomes a stored customer message, then (when the bot holds
+//! the conversation) middleware, the orchestrator and outbound middleware, and finally
+//! one atomic commit of the replies, their outbox rows, the decision and the state.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::json;
+use tokio::sync::Notify;
+
+use super::live::{LiveEvent, LiveHub};
+use super::middleware::{InboundDecision, MiddlewareChain, call_context};
+use super::model::{NewMessage, Sender, SessionState, TurnDecision};
+use super::orchestrator::Orchestrator;
+use super::pipeline::now_ms;
+use super::{Content, InboundEvent, InboundKind};
+use crate::plugins::registry::PluginRegistry;
+use crate::store::{ConversationOpening, InboxEvent, Store, StoreError, TurnCommit};
+
+/// Why a turn could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    /// The store failed; the event is retried.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The event cannot be handled as stored (it is given up).
+    #[error("unprocessable event: {0}")]
+    Unprocessable(String),
+}
+
+/// Runs turns. Shared by every inbox worker.
+pub struct TurnRunner {
+    store: Arc<dyn Store>,
+    orchestrator: Orchestrator,
+    plugins: Option<Arc<PluginRegistry>>,
+    live: Arc<LiveHub>,
+    outbox_wake: Arc<Notify>,
+}
+
+impl TurnRunner {
+    /// A runner writing to `store`, announcing to `live`, waking the dispatcher with
+    /// `outbox_wake`. Without `plugins`, bots run no middleware.
+    pub fn new(
+        store: Arc<dyn Store>,
+        plugins: Option<Arc<PluginRegistry>>,
+        live: Arc<LiveHub>,
+        outbox_wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            orchestrator: Orchestrator::new(Arc::clone(&store)),
+            store,
+            plugins,
+            live,
+            outbox_wake,
+        }
+    }
+
+    /// The orchestrator (to drop cached FAQs after an import).
+    pub fn orchestrator(&self) -> &Orchestrator {
+        &self.orchestrator
+    }
+
+    /// Handles one inbox event. Safe to run again for the same event.
+    pub async fn run(&self, event: &InboxEvent) -> Result<(), TurnError> {
+        let started = Instant::now();
+        let inbound: InboundEvent = serde_json::from_str(&event.payload)
+            .map_err(|error| TurnError::Unprocessable(format!("payload: {error}")))?;
+        let channel = self
+            .store
+            .channel(&event.channel_id)
+            .await?
+            .ok_or_else(|| {
+                TurnError::Unprocessable(format!("channel '{}' is gone", event.channel_id))
+            })?;
+        let bot =
+            self.store.bot(&channel.bot_id).await?.ok_or_else(|| {
+                TurnError::Unprocessable(format!("bot '{}' is gone", channel.bot_id))
+            })?;
+        let (content, question) = match inbound.kind {
+            InboundKind::Message(content) => {
+                let question = content.text.clone().unwrap_or_default();
+                (content, question)
+            }
+            InboundKind::Postback { title, payload } => (Content::text(title.clone()), {
+                tracing::debug!(%payload, "postback");
+                title
+            }),
+            // Follows, reads and raw events carry nothing to answer (yet).
+            InboundKind::Follow
+            | InboundKind::Unfollow
+            | InboundKind::Read(_)
+            | InboundKind::Other(_) => {
+                self.store.inbox_finish(event.id).await?;
+                return Ok(());
+            }
+        };
+        let language = inbound
+            .locale
+            .filter(|locale| bot.settings.languages.contains(locale))
+            .unwrap_or_else(|| bot.settings.default_language().to_owned());
+        let (contact, conversation) = self
+            .store
+            .open_conversation(&ConversationOpening {
+                tenant_id: bot.tenant_id.clone(),
+                bot_id: bot.id.clone(),
+                channel_id: channel.id.clone(),
+                channel_user_id: event.channel_user_id.clone(),
+                display_name: inbound.display_name.clone(),
+                language,
+                now_ms: now_ms(),
+            })
+            .await?;
+        let (stored, _) = self
+            .store
+            .record_inbound(&conversation, &event.channel_message_id, &content, now_ms())
+            .await?;
+        self.live
+            .publish(&conversation.id, LiveEvent::Message(Arc::new(stored)));
+
+        let mut turn = TurnCommit {
+            tenant_id: bot.tenant_id.clone(),
+            conversation_id: conversation.id.clone(),
+            channel_id: channel.id.clone(),
+            key: format!("inbox:{}", event.id),
+            inbox_event_id: Some(event.id),
+            replies: Vec::new(),
+            decision: None,
+            state: conversation.state,
+            consecutive_misses: conversation.consecutive_misses,
+            now_ms: 0,
+        };
+        if conversation.state != SessionState::Bot {
+            // A person holds the conversation: the message is for them, the bot stays silent.
+            turn.now_ms = now_ms();
+            self.store.commit_turn(&turn).await?;
+            return Ok(());
+        }
+
+        self.live.publish(&conversation.id, LiveEvent::Typing(true));
+        let context = call_context(&bot, &conversation, &contact);
+        let middleware = MiddlewareChain::for_bot(self.plugins.as_ref(), &bot).await;
+        let decided = middleware.inbound(&context, content).await;
+        let (replies, decision) = match decided {
+            InboundDecision::Continue {
+                message,
+                replies_first,
+            } => {
+                let question = message.text.clone().unwrap_or(question);
+                let answer = self
+                    .orchestrator
+                    .answer(&bot, &conversation, &question)
+                    .await?;
+                turn.consecutive_misses = if answer.decision.confident {
+                    0
+                } else {
+                    conversation.consecutive_misses.saturating_add(1)
+                };
+                let mut replies = replies_first;
+                replies.push(answer.reply);
+                (replies, answer.decision)
+            }
+            InboundDecision::Reply { replies, by } => (
+                replies,
+                middleware_decision("middleware", json!({"replied_by": by}), started),
+            ),
+            InboundDecision::Handover {
+                reason,
+                replies,
+                by,
+            } => {
+                turn.state = SessionState::Waiting;
+                (
+                    replies,
+                    middleware_decision(
+                        "handover",
+                        json!({"asked_by": by, "reason": reason}),
+                        started,
+                    ),
+                )
+            }
+            InboundDecision::Drop { reason, by } => {
+                tracing::info!(plugin = %by, %reason, "message dropped by middleware");
+                (
+                    Vec::new(),
+                    middleware_decision(
+                        "dropped",
+                        json!({"dropped_by": by, "reason": reason}),
+                        started,
+                    ),
+                )
+            }
+        };
+        let mut adjusted = Vec::with_capacity(replies.len());
+        for reply in replies {
+            let reply = middleware.outbound(&context, reply).await;
+            if !reply.is_empty() {
+                adjusted.push(NewMessage {
+                    sender: Sender::Bot,
+                    content: reply,
+                });
+            }
+        }
+        turn.replies = adjusted;
+        turn.decision = Some(TurnDecision {
+            latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            ..decision
+        });
+        turn.now_ms = now_ms();
+        let committed = self.store.commit_turn(&turn).await;
+        self.live
+            .publish(&conversation.id, LiveEvent::Typing(false));
+        committed?;
+        self.outbox_wake.notify_one();
+        Ok(())
+    }
+}
+
+fn middleware_decision(
+    tier: &str,
+    candidates: serde_json::Value,
+    started: Instant,
+) -> TurnDecision {
+    TurnDecision {
+        tier: tier.to_owned(),
+        confident: true,
+        score: None,
+        candidates,
+        latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        tokens: 0,
+    }
+}

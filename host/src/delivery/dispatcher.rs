@@ -1,0 +1,297 @@
+//! The dispatcher: leases due outbox rows (one per conversation, so replies keep their
+//! order), sends each on its channel, and records the attempt. On shutdown it stops
+//! leasing and finishes the sends in flight.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::retry::RetryPolicy;
+use crate::conversation::live::{LiveEvent, LiveHub};
+use crate::conversation::model::{Channel, ChannelKind};
+use crate::conversation::pipeline::now_ms;
+use crate::plugins::registry::PluginRegistry;
+use crate::plugins::types as wit;
+use crate::store::{AttemptResult, DeliveryAttempt, OutboxItem, Store, StoreError};
+
+/// How replies are delivered.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// Sends in flight at once. Default 64.
+    pub concurrency: usize,
+    /// How long a dispatcher owns a row before another may retry it, in seconds.
+    /// Default 60: longer than a channel plugin's send deadline.
+    pub lease_secs: u64,
+    /// How often the outbox is checked for due retries when nothing woke the dispatcher,
+    /// in milliseconds. Default 500.
+    pub poll_ms: u64,
+    /// Backoff and dead-lettering.
+    pub retry: RetryPolicy,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 64,
+            lease_secs: 60,
+            poll_ms: 500,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// What one send attempt came to, before it is logged.
+struct Sent {
+    result: AttemptResult,
+    provider_response: Option<String>,
+}
+
+/// Sends the outbox.
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    plugins: Option<Arc<PluginRegistry>>,
+    live: Arc<LiveHub>,
+    config: DeliveryConfig,
+    wake: Arc<Notify>,
+}
+
+impl Dispatcher {
+    /// A dispatcher over `store`, woken early by `wake` (notified when a turn commits).
+    pub fn new(
+        store: Arc<dyn Store>,
+        plugins: Option<Arc<PluginRegistry>>,
+        live: Arc<LiveHub>,
+        config: DeliveryConfig,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            store,
+            plugins,
+            live,
+            config,
+            wake,
+        }
+    }
+
+    /// Delivers until `shutdown`, then waits for the sends in flight.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let this = Arc::new(self);
+        let slots = Arc::new(Semaphore::new(this.config.concurrency.max(1)));
+        let tracker = TaskTracker::new();
+        let poll = Duration::from_millis(this.config.poll_ms.max(10));
+        let lease_ms =
+            i64::try_from(this.config.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        loop {
+            let woken = this.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let free = slots.available_permits();
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                let limit = u32::try_from(free).unwrap_or(u32::MAX);
+                this.store
+                    .outbox_claim(now_ms(), lease_ms, limit)
+                    .await
+                    .unwrap_or_else(|error| {
+                        tracing::error!(%error, "cannot read the outbox");
+                        Vec::new()
+                    })
+            };
+            let full_batch = !claimed.is_empty() && claimed.len() == free;
+            for item in claimed {
+                let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
+                    break;
+                };
+                let dispatcher = Arc::clone(&this);
+                tracker.spawn(async move {
+                    dispatcher.deliver(item).await;
+                    drop(permit);
+                    // The conversation's next reply may be waiting on this one.
+                    dispatcher.wake.notify_one();
+                });
+            }
+            if full_batch {
+                continue;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = &mut woken => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+        tracker.close();
+        tracker.wait().await;
+    }
+
+    async fn deliver(&self, item: OutboxItem) {
+        let started = Instant::now();
+        let row = &item.row;
+        let sent = match self.send(&item).await {
+            Ok(sent) => sent,
+            Err(error) => Sent {
+                result: self.failure(row.id, row.attempts, format!("store: {error}"), None),
+                provider_response: None,
+            },
+        };
+        match &sent.result {
+            AttemptResult::Sent { .. } => {
+                tracing::debug!(outbox = row.id, attempt = row.attempts, "reply delivered");
+            }
+            AttemptResult::Retry { reason, at_ms } => {
+                tracing::warn!(outbox = row.id, attempt = row.attempts, %reason, retry_at_ms = at_ms, "delivery failed, will retry");
+            }
+            AttemptResult::Dead { reason } => {
+                tracing::error!(outbox = row.id, attempt = row.attempts, %reason, "delivery given up (dead letter)");
+            }
+        }
+        let attempt = DeliveryAttempt {
+            outbox_id: row.id,
+            attempt: row.attempts,
+            result: sent.result,
+            provider_response: sent.provider_response,
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            at_ms: now_ms(),
+        };
+        if let Err(error) = self.store.outbox_record_attempt(&attempt).await {
+            tracing::error!(outbox = row.id, %error, "cannot record the delivery; the lease will expire and it is sent again");
+        }
+    }
+
+    /// A retry, or a dead letter once attempts run out.
+    fn failure(
+        &self,
+        id: i64,
+        attempt: u32,
+        reason: String,
+        retry_after_ms: Option<u64>,
+    ) -> AttemptResult {
+        if self.config.retry.exhausted(attempt) {
+            return AttemptResult::Dead {
+                reason: format!("{reason} (gave up after {attempt} attempts)"),
+            };
+        }
+        let delay = self
+            .config
+            .retry
+            .delay_ms(attempt, retry_after_ms, id.unsigned_abs());
+        AttemptResult::Retry {
+            reason,
+            at_ms: now_ms().saturating_add(i64::try_from(delay).unwrap_or(i64::MAX)),
+        }
+    }
+
+    async fn send(&self, item: &OutboxItem) -> Result<Sent, StoreError> {
+        let row = &item.row;
+        let Some(channel) = self.store.channel(&row.channel_id).await? else {
+            return Ok(dead(format!(
+                "channel '{}' no longer exists",
+                row.channel_id
+            )));
+        };
+        match &channel.kind {
+            ChannelKind::Widget => {
+                // The message is stored; a visitor not connected now gets it on resume.
+                self.live.publish(
+                    &row.conversation_id,
+                    LiveEvent::Message(Arc::new(item.message.clone())),
+                );
+                Ok(Sent {
+                    result: AttemptResult::Sent {
+                        provider_message_id: None,
+                    },
+                    provider_response: None,
+                })
+            }
+            ChannelKind::Plugin { plugin } => {
+                self.send_through_plugin(item, &channel, plugin).await
+            }
+        }
+    }
+
+    async fn send_through_plugin(
+        &self,
+        item: &OutboxItem,
+        channel: &Channel,
+        plugin: &str,
+    ) -> Result<Sent, StoreError> {
+        let row = &item.row;
+        let Some(registry) = &self.plugins else {
+            return Ok(dead("this host runs without plugins".into()));
+        };
+        let Some(conversation) = self
+            .store
+            .conversation(&row.tenant_id, &row.conversation_id)
+            .await?
+        else {
+            return Ok(dead(format!(
+                "conversation '{}' is gone",
+                row.conversation_id
+            )));
+        };
+        let Some(contact) = self
+            .store
+            .contact(&row.tenant_id, &conversation.contact_id)
+            .await?
+        else {
+            return Ok(dead(format!(
+                "contact '{}' is gone",
+                conversation.contact_id
+            )));
+        };
+        let bound = match registry
+            .bind_with_overrides(&row.tenant_id, plugin, None, &channel.secrets)
+            .await
+        {
+            Ok(bound) => bound,
+            Err(error) => {
+                return Ok(Sent {
+                    result: self.failure(row.id, row.attempts, format!("plugin: {error}"), None),
+                    provider_response: None,
+                });
+            }
+        };
+        let target = wit::ConversationRef {
+            tenant_id: row.tenant_id.clone(),
+            bot_id: channel.bot_id.clone(),
+            channel_id: channel.id.clone(),
+            conversation_id: conversation.id.clone(),
+            contact: wit::ContactRef {
+                channel_user_id: contact.channel_user_id.clone(),
+                display_name: contact.display_name.clone(),
+            },
+        };
+        let message: wit::Message = item.message.content.clone().into();
+        let report = registry.engine().send(&bound, &target, &message).await;
+        Ok(match report.outcome {
+            Ok(Ok(receipt)) => Sent {
+                result: AttemptResult::Sent {
+                    provider_message_id: receipt.provider_message_id,
+                },
+                provider_response: receipt.provider_response,
+            },
+            Ok(Err(wit::DeliveryError::Transient(failure))) => Sent {
+                result: self.failure(row.id, row.attempts, failure.reason, failure.retry_after_ms),
+                provider_response: None,
+            },
+            Ok(Err(wit::DeliveryError::Permanent(reason))) => dead(reason),
+            // The plugin itself failed (trap, timeout, breaker): maybe fixed later.
+            Err(error) => Sent {
+                result: self.failure(row.id, row.attempts, error.to_string(), None),
+                provider_response: None,
+            },
+        })
+    }
+}
+
+fn dead(reason: String) -> Sent {
+    Sent {
+        result: AttemptResult::Dead { reason },
+        provider_response: None,
+    }
+}

@@ -1,0 +1,95 @@
+//! The running host: HTTP, the inbox workers and the dispatcher over one store, started
+//! together and stopped together (stop taking work, finish what is in flight).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::HostConfig;
+use crate::conversation::live::LiveHub;
+use crate::conversation::pipeline::InboxWorkers;
+use crate::conversation::turn::TurnRunner;
+use crate::delivery::Dispatcher;
+use crate::http::widget::WidgetState;
+use crate::http::{AppState, router};
+use crate::plugins::registry::PluginRegistry;
+use crate::store::Store;
+
+/// Why the host stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The HTTP server failed.
+    #[error("HTTP server failed: {0}")]
+    Http(#[from] std::io::Error),
+}
+
+/// Runs the host on `listener` until `shutdown` is cancelled, then drains: new visitors
+/// are refused (`/readyz` says draining), sockets are told to reconnect elsewhere, turns
+/// and sends in flight finish (at most `http.drain_secs`).
+pub async fn serve(
+    config: &HostConfig,
+    store: Arc<dyn Store>,
+    plugins: Option<Arc<PluginRegistry>>,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let live = LiveHub::new();
+    let inbox_wake = Arc::new(Notify::new());
+    let outbox_wake = Arc::new(Notify::new());
+    let turns = Arc::new(TurnRunner::new(
+        Arc::clone(&store),
+        plugins.clone(),
+        Arc::clone(&live),
+        Arc::clone(&outbox_wake),
+    ));
+    // Workers stop on their own token, cancelled only after HTTP stopped accepting, so
+    // every message acknowledged to a visitor is still picked up before exit.
+    let work_shutdown = CancellationToken::new();
+    let workers = InboxWorkers::new(
+        Arc::clone(&store),
+        turns,
+        config.pipeline.clone(),
+        Arc::clone(&inbox_wake),
+    );
+    let dispatcher = Dispatcher::new(
+        Arc::clone(&store),
+        plugins.clone(),
+        Arc::clone(&live),
+        config.delivery.clone(),
+        outbox_wake,
+    );
+    let workers_task = tokio::spawn(workers.run(work_shutdown.clone()));
+    let dispatcher_task = tokio::spawn(dispatcher.run(work_shutdown.clone()));
+
+    let state = AppState {
+        store,
+        plugins,
+        live,
+        inbox_wake,
+        widget: Arc::new(WidgetState::new(config.widget.clone())),
+        shutdown: shutdown.clone(),
+    };
+    let app = router(state, &config.http);
+    let http_shutdown = shutdown.clone();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { http_shutdown.cancelled().await })
+        .await;
+    tracing::info!("HTTP stopped; draining turns and sends");
+    work_shutdown.cancel();
+    let drain = Duration::from_secs(config.http.drain_secs);
+    let drained = tokio::time::timeout(drain, async {
+        let _ = workers_task.await;
+        let _ = dispatcher_task.await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            drain_secs = config.http.drain_secs,
+            "drain timed out; leases left will be picked up after restart"
+        );
+    }
+    served.map_err(ServeError::Http)
+}

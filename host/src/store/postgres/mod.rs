@@ -1,0 +1,175 @@
+//! The production store: PostgreSQL through a deadpool-postgres pool. Several host
+//! instances may share one database: queues hand out work with `FOR UPDATE SKIP LOCKED`
+//! and writes that must not interleave take advisory locks.
+
+mod conversations;
+mod directory;
+mod error;
+mod kv;
+mod migrations;
+mod plugins;
+mod queue;
+mod statements;
+mod turns;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::tokio_postgres::{self, NoTls};
+use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+
+use super::{
+    BreakerTrip, InstalledPlugin, KvQuota, KvScope, Store, StoreError, TenantPluginSettings,
+};
+
+/// 10 s: long enough for a server across a slow network, short enough that a wrong host
+/// fails `loa serve` at start instead of hanging it.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// 30 s: a caller waits this long for a free pooled connection before giving up.
+const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A PostgreSQL database behind a connection pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+    /// `host:port/database`, for error messages.
+    target: String,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("PostgresStore")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`,
+    /// or libpq's `key=value` form) with a pool of up to `pool_size` connections, and
+    /// applies pending migrations. Fails at once when the server cannot be reached.
+    pub async fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|error| StoreError::Backend(format!("invalid PostgreSQL URL: {error}")))?;
+        if config.get_application_name().is_none() {
+            // Shows in pg_stat_activity, so a DBA can tell loa's connections apart.
+            config.application_name("loa");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let target = error::describe_target(&config);
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                // Fast: a broken connection shows on its next statement and the pool
+                // replaces it; a test query on every checkout would cost a round trip.
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(WAIT_TIMEOUT))
+            .build()
+            .map_err(|error| {
+                StoreError::Backend(format!("PostgreSQL pool for {target}: {error}"))
+            })?;
+        let store = Self { pool, target };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// A pooled connection.
+    async fn client(&self) -> Result<Client, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|error| error::pool(&self.target, error))
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn migrate(&self) -> Result<usize, StoreError> {
+        migrations::run(&mut self.client().await?).await
+    }
+
+    async fn record_installed_plugin(&self, plugin: &InstalledPlugin) -> Result<(), StoreError> {
+        plugins::record_installed(&self.client().await?, plugin).await
+    }
+
+    async fn installed_plugins(&self) -> Result<Vec<InstalledPlugin>, StoreError> {
+        plugins::installed(&self.client().await?).await
+    }
+
+    async fn tenant_plugin(
+        &self,
+        tenant_id: &str,
+        plugin: &str,
+    ) -> Result<Option<TenantPluginSettings>, StoreError> {
+        plugins::tenant_plugin(&self.client().await?, tenant_id, plugin).await
+    }
+
+    async fn put_tenant_plugin(&self, settings: &TenantPluginSettings) -> Result<(), StoreError> {
+        plugins::put_tenant_plugin(&self.client().await?, settings).await
+    }
+
+    async fn record_breaker(
+        &self,
+        tenant_id: &str,
+        plugin: &str,
+        trip: Option<&BreakerTrip>,
+    ) -> Result<(), StoreError> {
+        plugins::record_breaker(&self.client().await?, tenant_id, plugin, trip).await
+    }
+
+    async fn kv_get(&self, scope: &KvScope, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        kv::get(&self.client().await?, scope, key).await
+    }
+
+    async fn kv_set(
+        &self,
+        scope: &KvScope,
+        key: &str,
+        value: &[u8],
+        quota: &KvQuota,
+    ) -> Result<(), StoreError> {
+        kv::set(&mut self.client().await?, scope, key, value, quota).await
+    }
+
+    async fn kv_delete(&self, scope: &KvScope, key: &str) -> Result<(), StoreError> {
+        kv::delete(&mut self.client().await?, scope, key).await
+    }
+
+    async fn kv_list_prefix(
+        &self,
+        scope: &KvScope,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        kv::list_prefix(&self.client().await?, scope, prefix, limit).await
+    }
+
+    async fn kv_compare_and_swap(
+        &self,
+        scope: &KvScope,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+        quota: &KvQuota,
+    ) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        kv::compare_and_swap(&mut client, scope, key, expected, new, quota).await
+    }
+}

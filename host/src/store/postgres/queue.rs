@@ -1,0 +1,359 @@
+//! PostgreSQL side of [`QueueStore`]: inbox, outbox, delivery log.
+//!
+//! Claims select with `FOR UPDATE SKIP LOCKED`: concurrent claimers (workers, host
+//! instances) skip the rows another is taking instead of waiting for them or taking them
+//! twice. An event is claimable only while it is its customer's oldest open event, so a
+//! customer's second event waits until the first is done or given up. Inserts of one
+//! customer's events are serialized by an advisory lock, so their ids commit in order and
+//! no claimer can see a newer event while an older one is still invisible to it.
+
+use async_trait::async_trait;
+use deadpool_postgres::tokio_postgres::Row;
+use deadpool_postgres::{GenericClient, Transaction};
+
+use super::PostgresStore;
+use super::error::database;
+use super::statements::{
+    LockSpace, column, counter, execute, limit, lock, query, query_one, query_opt,
+};
+use super::turns::{MESSAGE_COLUMNS, message_from_row};
+use crate::store::codec::{decode, encode};
+use crate::store::{
+    AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
+    OutboxStatus, QueueDepths, QueueStore, StoreError,
+};
+
+/// Marks an inbox event done (inside a turn's transaction or on its own).
+pub(super) async fn mark_inbox_done<C: GenericClient>(
+    client: &C,
+    id: i64,
+) -> Result<(), StoreError> {
+    execute(
+        client,
+        "UPDATE inbox_events SET status = 'done', lease_until_ms = 0 WHERE id = $1",
+        &[&id],
+    )
+    .await?;
+    Ok(())
+}
+
+fn inbox_event_from_row(row: &Row) -> Result<InboxEvent, StoreError> {
+    Ok(InboxEvent {
+        id: column(row, "id")?,
+        tenant_id: column(row, "tenant_id")?,
+        channel_id: column(row, "channel_id")?,
+        channel_message_id: column(row, "channel_message_id")?,
+        channel_user_id: column(row, "channel_user_id")?,
+        payload: column(row, "payload_json")?,
+        attempts: counter(row, "attempts")?,
+        received_at_ms: column(row, "received_at_ms")?,
+    })
+}
+
+const OUTBOX_COLUMNS: &str = "id, tenant_id, channel_id, conversation_id, message_id, \
+    idempotency_key, status, attempts, next_attempt_at_ms, last_error";
+
+fn outbox_from_row(row: &Row) -> Result<OutboxRow, StoreError> {
+    let status: &str = column(row, "status")?;
+    Ok(OutboxRow {
+        id: column(row, "id")?,
+        tenant_id: column(row, "tenant_id")?,
+        channel_id: column(row, "channel_id")?,
+        conversation_id: column(row, "conversation_id")?,
+        message_id: column(row, "message_id")?,
+        idempotency_key: column(row, "idempotency_key")?,
+        status: OutboxStatus::parse(status)
+            .ok_or_else(|| StoreError::Corrupt(format!("outbox status '{status}'")))?,
+        attempts: counter(row, "attempts")?,
+        next_attempt_at_ms: column(row, "next_attempt_at_ms")?,
+        last_error: column(row, "last_error")?,
+    })
+}
+
+/// Logs an attempt and moves its row, inside `transaction`.
+async fn record_attempt(
+    transaction: &Transaction<'_>,
+    attempt: &DeliveryAttempt,
+) -> Result<(), StoreError> {
+    execute(
+        transaction,
+        "INSERT INTO delivery_log (outbox_id, attempt, result_json, provider_response, elapsed_ms, at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &attempt.outbox_id,
+            &i64::from(attempt.attempt),
+            &encode(&attempt.result)?,
+            &attempt.provider_response,
+            &i64::try_from(attempt.elapsed_ms).unwrap_or(i64::MAX),
+            &attempt.at_ms,
+        ],
+    )
+    .await?;
+    match &attempt.result {
+        AttemptResult::Sent {
+            provider_message_id,
+        } => {
+            execute(
+                transaction,
+                "UPDATE outbox SET status = 'sent', last_error = NULL, lease_until_ms = 0,
+                     updated_at_ms = $2 WHERE id = $1",
+                &[&attempt.outbox_id, &attempt.at_ms],
+            )
+            .await?;
+            execute(
+                transaction,
+                "UPDATE messages SET channel_message_id = $2
+                 WHERE id = (SELECT message_id FROM outbox WHERE id = $1)",
+                &[&attempt.outbox_id, provider_message_id],
+            )
+            .await?;
+        }
+        AttemptResult::Retry { reason, at_ms } => {
+            execute(
+                transaction,
+                "UPDATE outbox SET status = 'failed', last_error = $2, next_attempt_at_ms = $3,
+                     lease_until_ms = 0, updated_at_ms = $4 WHERE id = $1",
+                &[&attempt.outbox_id, reason, at_ms, &attempt.at_ms],
+            )
+            .await?;
+        }
+        AttemptResult::Dead { reason } => {
+            execute(
+                transaction,
+                "UPDATE outbox SET status = 'dead', last_error = $2, lease_until_ms = 0,
+                     updated_at_ms = $3 WHERE id = $1",
+                &[&attempt.outbox_id, reason, &attempt.at_ms],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl QueueStore for PostgresStore {
+    async fn inbox_insert(&self, event: &NewInboxEvent) -> Result<InboxInsert, StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        let customer = format!("{}\u{1f}{}", event.channel_id, event.channel_user_id);
+        lock(&transaction, LockSpace::InboxCustomer, &customer).await?;
+        let inserted = query_opt(
+            &transaction,
+            "INSERT INTO inbox_events (tenant_id, channel_id, channel_message_id, channel_user_id,
+                                       payload_json, available_at_ms, received_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)
+             ON CONFLICT (channel_id, channel_message_id) DO NOTHING
+             RETURNING id",
+            &[
+                &event.tenant_id,
+                &event.channel_id,
+                &event.channel_message_id,
+                &event.channel_user_id,
+                &event.payload,
+                &event.now_ms,
+            ],
+        )
+        .await?;
+        let outcome = match inserted {
+            Some(row) => InboxInsert::Inserted(column(&row, "id")?),
+            None => {
+                let row = query_one(
+                    &transaction,
+                    "SELECT id FROM inbox_events WHERE channel_id = $1 AND channel_message_id = $2",
+                    &[&event.channel_id, &event.channel_message_id],
+                )
+                .await?;
+                InboxInsert::Duplicate(column(&row, "id")?)
+            }
+        };
+        transaction.commit().await.map_err(database)?;
+        Ok(outcome)
+    }
+
+    async fn inbox_claim(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        max: u32,
+    ) -> Result<Vec<InboxEvent>, StoreError> {
+        let rows = query(
+            &self.client().await?,
+            "WITH claimable AS (
+                 SELECT e.id FROM inbox_events e
+                 WHERE e.status IN ('pending', 'processing')
+                   AND e.available_at_ms <= $1
+                   AND (e.status = 'pending' OR e.lease_until_ms < $1)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM inbox_events p
+                       WHERE p.channel_id = e.channel_id AND p.channel_user_id = e.channel_user_id
+                         AND p.status IN ('pending', 'processing') AND p.id < e.id)
+                 ORDER BY e.id LIMIT $2
+                 FOR UPDATE SKIP LOCKED)
+             UPDATE inbox_events e
+             SET status = 'processing', attempts = e.attempts + 1, lease_until_ms = $1 + $3
+             FROM claimable WHERE e.id = claimable.id
+             RETURNING e.id, e.tenant_id, e.channel_id, e.channel_message_id, e.channel_user_id,
+                       e.payload_json, e.attempts, e.received_at_ms",
+            &[&now_ms, &limit(max), &lease_ms],
+        )
+        .await?;
+        let mut events = rows
+            .iter()
+            .map(inbox_event_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        // RETURNING follows no order; callers get the oldest first.
+        events.sort_by_key(|event| event.id);
+        Ok(events)
+    }
+
+    async fn inbox_release(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at_ms: i64,
+        give_up: bool,
+    ) -> Result<(), StoreError> {
+        let status = if give_up { "failed" } else { "pending" };
+        execute(
+            &self.client().await?,
+            "UPDATE inbox_events SET status = $2, last_error = $3, available_at_ms = $4,
+                 lease_until_ms = 0
+             WHERE id = $1 AND status = 'processing'",
+            &[&id, &status, &error, &retry_at_ms],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn inbox_finish(&self, id: i64) -> Result<(), StoreError> {
+        mark_inbox_done(&self.client().await?, id).await
+    }
+
+    async fn outbox_claim(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        max: u32,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        // One row per conversation, the oldest unfinished one: replies arrive in order.
+        let message_columns = MESSAGE_COLUMNS
+            .split(", ")
+            .map(|name| format!("m.{name} AS m_{name}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = query(
+            &self.client().await?,
+            &format!(
+                "WITH claimable AS (
+                     SELECT o.id FROM outbox o
+                     WHERE o.status IN ('pending', 'sending', 'failed')
+                       AND o.next_attempt_at_ms <= $1
+                       AND (o.status <> 'sending' OR o.lease_until_ms < $1)
+                       AND NOT EXISTS (
+                           SELECT 1 FROM outbox p
+                           WHERE p.conversation_id = o.conversation_id
+                             AND p.status IN ('pending', 'sending', 'failed') AND p.id < o.id)
+                     ORDER BY o.id LIMIT $2
+                     FOR UPDATE SKIP LOCKED),
+                 claimed AS (
+                     UPDATE outbox o
+                     SET status = 'sending', attempts = o.attempts + 1,
+                         lease_until_ms = $1 + $3, updated_at_ms = $1
+                     FROM claimable WHERE o.id = claimable.id
+                     RETURNING o.{})
+                 SELECT c.*, {message_columns}
+                 FROM claimed c JOIN messages m ON m.id = c.message_id
+                 ORDER BY c.id",
+                OUTBOX_COLUMNS.replace(", ", ", o.")
+            ),
+            &[&now_ms, &limit(max), &lease_ms],
+        )
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(OutboxItem {
+                    row: outbox_from_row(row)?,
+                    message: message_from_row(row, "m_")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn outbox_record_attempt(&self, attempt: &DeliveryAttempt) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(database)?;
+        record_attempt(&transaction, attempt).await?;
+        transaction.commit().await.map_err(database)
+    }
+
+    async fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>, StoreError> {
+        let row = query_opt(
+            &self.client().await?,
+            &format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1"),
+            &[&id],
+        )
+        .await?;
+        row.as_ref().map(outbox_from_row).transpose()
+    }
+
+    async fn outbox_of_conversation(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let rows = query(
+            &self.client().await?,
+            &format!(
+                "SELECT {OUTBOX_COLUMNS} FROM outbox
+                 WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY id"
+            ),
+            &[&tenant_id, &conversation_id],
+        )
+        .await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+
+    async fn delivery_log(&self, outbox_id: i64) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        let rows = query(
+            &self.client().await?,
+            "SELECT outbox_id, attempt, result_json, provider_response, elapsed_ms, at_ms
+             FROM delivery_log WHERE outbox_id = $1 ORDER BY id",
+            &[&outbox_id],
+        )
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let elapsed_ms: i64 = column(row, "elapsed_ms")?;
+                Ok(DeliveryAttempt {
+                    outbox_id: column(row, "outbox_id")?,
+                    attempt: counter(row, "attempt")?,
+                    result: decode(column(row, "result_json")?)?,
+                    provider_response: column(row, "provider_response")?,
+                    elapsed_ms: u64::try_from(elapsed_ms).unwrap_or_default(),
+                    at_ms: column(row, "at_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn queue_depths(&self) -> Result<QueueDepths, StoreError> {
+        let row = query_one(
+            &self.client().await?,
+            "SELECT
+                (SELECT count(*) FROM inbox_events WHERE status IN ('pending', 'processing')) AS inbox,
+                (SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending', 'failed')) AS outbox,
+                (SELECT count(*) FROM outbox WHERE status = 'dead') AS dead",
+            &[],
+        )
+        .await?;
+        let depth = |name: &str| -> Result<u64, StoreError> {
+            let count: i64 = column(&row, name)?;
+            Ok(u64::try_from(count).unwrap_or_default())
+        };
+        Ok(QueueDepths {
+            inbox: depth("inbox")?,
+            outbox: depth("outbox")?,
+            dead: depth("dead")?,
+        })
+    }
+}

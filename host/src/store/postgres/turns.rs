@@ -1,0 +1,260 @@
+//! Messages and turns in PostgreSQL: inbound messages stored once, a turn's replies,
+//! outbox rows, decision and state committed at once, and reading a conversation back.
+//!
+//! Both writers lock the conversation's row first, so message ids of one conversation
+//! become visible in id order: a widget resuming after id N never skips a message that
+//! was still uncommitted with a smaller id.
+
+use deadpool_postgres::tokio_postgres::Row;
+use deadpool_postgres::{Client, GenericClient};
+
+use super::error::database;
+use super::queue::mark_inbox_done;
+use super::statements::{column, execute, limit, query, query_one, query_opt};
+use crate::conversation::Content;
+use crate::conversation::model::{Conversation, Direction, Message, Sender};
+use crate::store::codec::{decode, encode};
+use crate::store::{StoreError, StoredDecision, TurnCommit, TurnCommitted};
+
+/// The columns [`message_from_row`] reads, for `SELECT` and `RETURNING`.
+pub(super) const MESSAGE_COLUMNS: &str = "id, tenant_id, conversation_id, direction, \
+    sender_json, content_json, channel_message_id, created_at_ms";
+
+/// A message from a row with [`MESSAGE_COLUMNS`], each name after `prefix`.
+pub(super) fn message_from_row(row: &Row, prefix: &str) -> Result<Message, StoreError> {
+    let named = |name: &str| format!("{prefix}{name}");
+    let direction: &str = column(row, &named("direction"))?;
+    Ok(Message {
+        id: column(row, &named("id"))?,
+        tenant_id: column(row, &named("tenant_id"))?,
+        conversation_id: column(row, &named("conversation_id"))?,
+        direction: match direction {
+            "inbound" => Direction::Inbound,
+            "outbound" => Direction::Outbound,
+            other => return Err(StoreError::Corrupt(format!("message direction '{other}'"))),
+        },
+        sender: decode(column(row, &named("sender_json"))?)?,
+        content: decode(column(row, &named("content_json"))?)?,
+        channel_message_id: column(row, &named("channel_message_id"))?,
+        created_at_ms: column(row, &named("created_at_ms"))?,
+    })
+}
+
+/// Locks the conversation's row for the transaction and moves its activity forward.
+async fn touch_conversation<C: GenericClient>(
+    client: &C,
+    conversation_id: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    execute(
+        client,
+        "UPDATE conversations SET last_activity_ms = greatest(last_activity_ms, $2) WHERE id = $1",
+        &[&conversation_id, &now_ms],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn record_inbound(
+    client: &mut Client,
+    conversation: &Conversation,
+    channel_message_id: &str,
+    content: &Content,
+    now_ms: i64,
+) -> Result<(Message, bool), StoreError> {
+    let transaction = client.transaction().await.map_err(database)?;
+    touch_conversation(&transaction, &conversation.id, now_ms).await?;
+    let inserted = query_opt(
+        &transaction,
+        &format!(
+            "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, sender_json,
+                                   content_json, channel_message_id, created_at_ms)
+             VALUES ($1, $2, $3, 'inbound', $4, $5, $6, $7)
+             ON CONFLICT (channel_id, channel_message_id) WHERE direction = 'inbound' DO NOTHING
+             RETURNING {MESSAGE_COLUMNS}"
+        ),
+        &[
+            &conversation.tenant_id,
+            &conversation.id,
+            &conversation.channel_id,
+            &encode(&Sender::Contact)?,
+            &encode(content)?,
+            &channel_message_id,
+            &now_ms,
+        ],
+    )
+    .await?;
+    let (row, new) = match inserted {
+        Some(row) => (row, true),
+        None => {
+            let row = query_one(
+                &transaction,
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages
+                     WHERE channel_id = $1 AND channel_message_id = $2 AND direction = 'inbound'"
+                ),
+                &[&conversation.channel_id, &channel_message_id],
+            )
+            .await?;
+            (row, false)
+        }
+    };
+    let message = message_from_row(&row, "")?;
+    transaction.commit().await.map_err(database)?;
+    Ok((message, new))
+}
+
+pub(super) async fn commit_turn(
+    client: &mut Client,
+    turn: &TurnCommit,
+) -> Result<TurnCommitted, StoreError> {
+    let transaction = client.transaction().await.map_err(database)?;
+    // The key's row is the turn's claim: a concurrent commit with the same key waits here,
+    // then finds it taken.
+    let inserted = execute(
+        &transaction,
+        "INSERT INTO turn_decisions (turn_key, tenant_id, conversation_id, decision_json, created_at_ms)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (turn_key) DO NOTHING",
+        &[
+            &turn.key,
+            &turn.tenant_id,
+            &turn.conversation_id,
+            &turn.decision.as_ref().map(encode).transpose()?,
+            &turn.now_ms,
+        ],
+    )
+    .await?;
+    if inserted == 0 {
+        if let Some(event) = turn.inbox_event_id {
+            mark_inbox_done(&transaction, event).await?;
+        }
+        transaction.commit().await.map_err(database)?;
+        return Ok(TurnCommitted::AlreadyCommitted);
+    }
+    execute(
+        &transaction,
+        "UPDATE conversations SET state = $2, consecutive_misses = $3,
+             last_activity_ms = greatest(last_activity_ms, $4)
+         WHERE id = $1 AND tenant_id = $5",
+        &[
+            &turn.conversation_id,
+            &turn.state.as_str(),
+            &i64::from(turn.consecutive_misses),
+            &turn.now_ms,
+            &turn.tenant_id,
+        ],
+    )
+    .await?;
+    let mut stored = Vec::with_capacity(turn.replies.len());
+    for (index, reply) in turn.replies.iter().enumerate() {
+        let row = query_one(
+            &transaction,
+            &format!(
+                "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction,
+                                       sender_json, content_json, channel_message_id, created_at_ms)
+                 VALUES ($1, $2, $3, 'outbound', $4, $5, NULL, $6)
+                 RETURNING {MESSAGE_COLUMNS}"
+            ),
+            &[
+                &turn.tenant_id,
+                &turn.conversation_id,
+                &turn.channel_id,
+                &encode(&reply.sender)?,
+                &encode(&reply.content)?,
+                &turn.now_ms,
+            ],
+        )
+        .await?;
+        let message = message_from_row(&row, "")?;
+        execute(
+            &transaction,
+            "INSERT INTO outbox (tenant_id, channel_id, conversation_id, message_id,
+                                 idempotency_key, next_attempt_at_ms, created_at_ms, updated_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $6)",
+            &[
+                &turn.tenant_id,
+                &turn.channel_id,
+                &turn.conversation_id,
+                &message.id,
+                &format!("{}:{index}", turn.key),
+                &turn.now_ms,
+            ],
+        )
+        .await?;
+        stored.push(message);
+    }
+    if let Some(event) = turn.inbox_event_id {
+        mark_inbox_done(&transaction, event).await?;
+    }
+    transaction.commit().await.map_err(database)?;
+    Ok(TurnCommitted::Stored(stored))
+}
+
+pub(super) async fn messages_after(
+    client: &Client,
+    tenant_id: &str,
+    conversation_id: &str,
+    after_id: i64,
+    max: u32,
+) -> Result<Vec<Message>, StoreError> {
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE tenant_id = $1 AND conversation_id = $2 AND id > $3
+             ORDER BY id LIMIT $4"
+        ),
+        &[&tenant_id, &conversation_id, &after_id, &limit(max)],
+    )
+    .await?;
+    rows.iter().map(|row| message_from_row(row, "")).collect()
+}
+
+pub(super) async fn latest_messages(
+    client: &Client,
+    tenant_id: &str,
+    conversation_id: &str,
+    max: u32,
+) -> Result<Vec<Message>, StoreError> {
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE tenant_id = $1 AND conversation_id = $2
+             ORDER BY id DESC LIMIT $3"
+        ),
+        &[&tenant_id, &conversation_id, &limit(max)],
+    )
+    .await?;
+    let mut messages = rows
+        .iter()
+        .map(|row| message_from_row(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    messages.reverse();
+    Ok(messages)
+}
+
+pub(super) async fn turn_decisions(
+    client: &Client,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> Result<Vec<StoredDecision>, StoreError> {
+    let rows = query(
+        client,
+        "SELECT turn_key, conversation_id, decision_json, created_at_ms FROM turn_decisions
+         WHERE tenant_id = $1 AND conversation_id = $2 AND decision_json IS NOT NULL
+         ORDER BY created_at_ms, id",
+        &[&tenant_id, &conversation_id],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(StoredDecision {
+                key: column(row, "turn_key")?,
+                conversation_id: column(row, "conversation_id")?,
+                decision: decode(column(row, "decision_json")?)?,
+                created_at_ms: column(row, "created_at_ms")?,
+            })
+        })
+        .collect()
+}
