@@ -1,0 +1,106 @@
+//! The `Store` contract: every behaviour written once against `Arc<dyn Store>` and run
+//! against each implementation, SQLite (a file in a temp dir) and PostgreSQL (a throwaway
+//! server, a schema per test; see `common/postgres.rs`). A test `name` runs as
+//! `<area>::sqlite::name` and `<area>::postgres::name`.
+
+#[path = "common/postgres.rs"]
+mod postgres_server;
+
+#[path = "store_contract/conversations.rs"]
+mod conversations;
+#[path = "store_contract/directory.rs"]
+mod directory;
+#[path = "store_contract/inbox.rs"]
+mod inbox;
+#[path = "store_contract/kv.rs"]
+mod kv;
+#[path = "store_contract/outbox.rs"]
+mod outbox;
+#[path = "store_contract/plugins.rs"]
+mod plugins;
+#[path = "store_contract/postgres_only.rs"]
+mod postgres_only;
+#[path = "store_contract/seed.rs"]
+mod seed;
+
+use std::sync::Arc;
+
+use loa::store::Store;
+use loa::store::postgres::PostgresStore;
+use loa::store::sqlite::SqliteStore;
+use postgres_server::TestDatabase;
+
+/// A store for one test and what keeps its database alive.
+pub struct Fixture {
+    pub store: Arc<dyn Store>,
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(TestDatabase),
+}
+
+/// Connections per PostgreSQL test store: enough for the concurrency tests to overlap.
+const POOL_SIZE: usize = 8;
+
+impl Fixture {
+    /// A new SQLite database file.
+    pub async fn sqlite() -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(&dir.path().join("loa.db")).expect("sqlite store");
+        Fixture {
+            store: Arc::new(store),
+            backend: Backend::Sqlite(dir),
+        }
+    }
+
+    /// A new schema on the PostgreSQL test server.
+    pub async fn postgres() -> Fixture {
+        let database = TestDatabase::create().await;
+        let store = PostgresStore::connect(&database.url, POOL_SIZE)
+            .await
+            .expect("postgres store");
+        Fixture {
+            store: Arc::new(store),
+            backend: Backend::Postgres(database),
+        }
+    }
+
+    /// Releases the database once the test passed.
+    pub async fn finish(self) {
+        drop(self.store);
+        match self.backend {
+            Backend::Sqlite(dir) => drop(dir),
+            Backend::Postgres(database) => database.finish().await,
+        }
+    }
+}
+
+/// Instantiates each named `async fn(Arc<dyn Store>)` of the calling module once per
+/// backend, as `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! contract {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let fixture = $crate::Fixture::sqlite().await;
+                    super::$test(std::sync::Arc::clone(&fixture.store)).await;
+                    fixture.finish().await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let fixture = $crate::Fixture::postgres().await;
+                    super::$test(std::sync::Arc::clone(&fixture.store)).await;
+                    fixture.finish().await;
+                }
+            )+
+        }
+    };
+}

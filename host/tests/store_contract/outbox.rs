@@ -1,0 +1,340 @@
+//! The outbox and the delivery log.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use loa::conversation::model::Conversation;
+use loa::store::{AttemptResult, DeliveryAttempt, OutboxItem, OutboxStatus, Store, TurnCommitted};
+
+use crate::seed::{T0, conversation, shop, text, turn};
+
+crate::contract!(
+    the_outbox_hands_out_one_row_per_conversation_in_order,
+    a_retried_row_comes_back_at_its_time_then_is_sent,
+    a_dead_row_lets_its_conversations_next_reply_through,
+    an_expired_outbox_lease_is_handed_out_again,
+    queue_depths_count_waiting_and_dead_work,
+    simultaneous_outbox_claims_never_share_a_conversation,
+);
+
+const LEASE: i64 = 30_000;
+
+/// Commits a turn of `conversation` with `replies`; returns their message ids.
+async fn replies(
+    store: &dyn Store,
+    conversation: &Conversation,
+    key: &str,
+    replies: &[&str],
+) -> Vec<i64> {
+    match store
+        .commit_turn(&turn(conversation, key, replies))
+        .await
+        .expect("commit")
+    {
+        TurnCommitted::Stored(messages) => messages.iter().map(|message| message.id).collect(),
+        other => panic!("expected stored replies, got {other:?}"),
+    }
+}
+
+fn attempt(item: &OutboxItem, result: AttemptResult, at_ms: i64) -> DeliveryAttempt {
+    DeliveryAttempt {
+        outbox_id: item.row.id,
+        attempt: item.row.attempts,
+        result,
+        provider_response: Some(r#"{"error":0}"#.into()),
+        elapsed_ms: 42,
+        at_ms,
+    }
+}
+
+fn contents(items: &[OutboxItem]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|item| item.message.content.text.clone())
+        .collect()
+}
+
+async fn the_outbox_hands_out_one_row_per_conversation_in_order(store: Arc<dyn Store>) {
+    let shop = shop(&*store, "may").await;
+    let a = conversation(&*store, &shop, "ua").await;
+    let b = conversation(&*store, &shop, "ub").await;
+    let a_messages = replies(&*store, &a, "a-1", &["a first", "a second"]).await;
+    replies(&*store, &b, "b-1", &["b first"]).await;
+
+    let claimed = store.outbox_claim(T0, LEASE, 10).await.expect("claim");
+    assert_eq!(contents(&claimed), ["a first", "b first"]);
+    let first = &claimed[0];
+    assert_eq!(
+        (first.row.status, first.row.attempts),
+        (OutboxStatus::Sending, 1)
+    );
+    assert_eq!(first.row.message_id, a_messages[0]);
+    assert_eq!(first.message.id, a_messages[0]);
+    assert_eq!(
+        (
+            first.row.tenant_id.as_str(),
+            first.row.conversation_id.as_str()
+        ),
+        ("may", a.id.as_str())
+    );
+    assert_eq!(first.row.channel_id, shop.channel);
+    assert_eq!(
+        store.outbox_row(first.row.id).await.expect("row"),
+        Some(first.row.clone())
+    );
+    assert!(
+        store
+            .outbox_claim(T0, LEASE, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+
+    let sent = AttemptResult::Sent {
+        provider_message_id: Some("zalo-msg-1".into()),
+    };
+    store
+        .outbox_record_attempt(&attempt(first, sent, T0 + 5))
+        .await
+        .expect("sent");
+    let next = store.outbox_claim(T0 + 6, LEASE, 10).await.expect("claim");
+    assert_eq!(contents(&next), ["a second"]);
+    assert_eq!(next[0].message.content, text("a second"));
+}
+
+async fn a_retried_row_comes_back_at_its_time_then_is_sent(store: Arc<dyn Store>) {
+    let shop = shop(&*store, "may").await;
+    let a = conversation(&*store, &shop, "ua").await;
+    let ids = replies(&*store, &a, "a-1", &["hello"]).await;
+    let first = store
+        .outbox_claim(T0, LEASE, 10)
+        .await
+        .expect("claim")
+        .remove(0);
+    let retry = AttemptResult::Retry {
+        reason: "HTTP 503".into(),
+        at_ms: T0 + 2_000,
+    };
+    store
+        .outbox_record_attempt(&attempt(&first, retry.clone(), T0 + 10))
+        .await
+        .expect("retry");
+
+    let row = store
+        .outbox_row(first.row.id)
+        .await
+        .expect("row")
+        .expect("exists");
+    assert_eq!((row.status, row.attempts), (OutboxStatus::Failed, 1));
+    assert_eq!(
+        (row.last_error.as_deref(), row.next_attempt_at_ms),
+        (Some("HTTP 503"), T0 + 2_000)
+    );
+    assert!(
+        store
+            .outbox_claim(T0 + 1_999, LEASE, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+
+    let second = store
+        .outbox_claim(T0 + 2_000, LEASE, 10)
+        .await
+        .expect("claim")
+        .remove(0);
+    assert_eq!((second.row.id, second.row.attempts), (first.row.id, 2));
+    let sent = AttemptResult::Sent {
+        provider_message_id: Some("zalo-msg-9".into()),
+    };
+    store
+        .outbox_record_attempt(&attempt(&second, sent.clone(), T0 + 2_050))
+        .await
+        .expect("sent");
+
+    let row = store
+        .outbox_row(first.row.id)
+        .await
+        .expect("row")
+        .expect("exists");
+    assert_eq!((row.status, row.last_error), (OutboxStatus::Sent, None));
+    let message = store
+        .latest_messages("may", &a.id, 1)
+        .await
+        .expect("read")
+        .remove(0);
+    assert_eq!(
+        (message.id, message.channel_message_id.as_deref()),
+        (ids[0], Some("zalo-msg-9"))
+    );
+
+    let log = store.delivery_log(first.row.id).await.expect("log");
+    assert_eq!(
+        log,
+        [
+            attempt(&first, retry, T0 + 10),
+            attempt(&second, sent, T0 + 2_050)
+        ]
+    );
+    assert!(
+        store
+            .delivery_log(first.row.id + 1_000)
+            .await
+            .expect("log")
+            .is_empty()
+    );
+    assert!(
+        store
+            .outbox_claim(T0 + 3_600_000, LEASE, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+}
+
+async fn a_dead_row_lets_its_conversations_next_reply_through(store: Arc<dyn Store>) {
+    let shop = shop(&*store, "may").await;
+    let a = conversation(&*store, &shop, "ua").await;
+    replies(&*store, &a, "a-1", &["doomed", "next"]).await;
+    let first = store
+        .outbox_claim(T0, LEASE, 10)
+        .await
+        .expect("claim")
+        .remove(0);
+    let dead = AttemptResult::Dead {
+        reason: "user blocked the OA".into(),
+    };
+    store
+        .outbox_record_attempt(&attempt(&first, dead, T0 + 1))
+        .await
+        .expect("dead");
+
+    let row = store
+        .outbox_row(first.row.id)
+        .await
+        .expect("row")
+        .expect("exists");
+    assert_eq!(
+        (row.status, row.last_error.as_deref()),
+        (OutboxStatus::Dead, Some("user blocked the OA"))
+    );
+    assert_eq!(
+        contents(&store.outbox_claim(T0 + 2, LEASE, 10).await.expect("claim")),
+        ["next"]
+    );
+    assert_eq!(
+        store
+            .outbox_row(first.row.id)
+            .await
+            .expect("row")
+            .expect("exists")
+            .status,
+        OutboxStatus::Dead
+    );
+}
+
+async fn an_expired_outbox_lease_is_handed_out_again(store: Arc<dyn Store>) {
+    let shop = shop(&*store, "may").await;
+    let a = conversation(&*store, &shop, "ua").await;
+    replies(&*store, &a, "a-1", &["one", "two"]).await;
+    let first = store
+        .outbox_claim(T0, 1_000, 10)
+        .await
+        .expect("claim")
+        .remove(0);
+    assert!(
+        store
+            .outbox_claim(T0 + 1_000, 1_000, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let again = store
+        .outbox_claim(T0 + 1_001, 1_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(
+        again.len(),
+        1,
+        "only the expired row, not the conversation's next"
+    );
+    assert_eq!((again[0].row.id, again[0].row.attempts), (first.row.id, 2));
+}
+
+async fn queue_depths_count_waiting_and_dead_work(store: Arc<dyn Store>) {
+    let shop = shop(&*store, "may").await;
+    assert_eq!(
+        store.queue_depths().await.expect("depths"),
+        Default::default()
+    );
+    for user in ["u1", "u2"] {
+        crate::seed::insert(
+            &*store,
+            &crate::seed::event(&shop, &format!("{user}-m"), user),
+        )
+        .await;
+    }
+    let done = crate::seed::insert(&*store, &crate::seed::event(&shop, "u3-m", "u3")).await;
+    store.inbox_finish(done).await.expect("finish");
+    let a = conversation(&*store, &shop, "ua").await;
+    let b = conversation(&*store, &shop, "ub").await;
+    replies(&*store, &a, "a-1", &["one", "two"]).await;
+    replies(&*store, &b, "b-1", &["three"]).await;
+    let claimed = store.outbox_claim(T0, LEASE, 10).await.expect("claim");
+    let dead = AttemptResult::Dead {
+        reason: "gone".into(),
+    };
+    store
+        .outbox_record_attempt(&attempt(&claimed[1], dead, T0))
+        .await
+        .expect("dead");
+    let sent = AttemptResult::Sent {
+        provider_message_id: None,
+    };
+    store
+        .outbox_record_attempt(&attempt(&claimed[0], sent, T0))
+        .await
+        .expect("sent");
+
+    let depths = store.queue_depths().await.expect("depths");
+    assert_eq!((depths.inbox, depths.outbox, depths.dead), (2, 1, 1));
+}
+
+async fn simultaneous_outbox_claims_never_share_a_conversation(store: Arc<dyn Store>) {
+    let shop = shop(&*store, "may").await;
+    let mut conversations = Vec::new();
+    for user in 0..5 {
+        let conversation = conversation(&*store, &shop, &format!("u{user}")).await;
+        replies(
+            &*store,
+            &conversation,
+            &format!("turn-{user}"),
+            &["one", "two", "three"],
+        )
+        .await;
+        conversations.push(conversation.id);
+    }
+    let claims: Vec<_> = (0..8)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.outbox_claim(T0, LEASE, 2).await })
+        })
+        .collect();
+    let mut rows = HashSet::new();
+    let mut busy = HashSet::new();
+    for claim in claims {
+        for item in claim.await.expect("task").expect("claim") {
+            assert!(
+                rows.insert(item.row.id),
+                "row {} handed out twice",
+                item.row.id
+            );
+            assert!(
+                busy.insert(item.row.conversation_id.clone()),
+                "two rows of one conversation"
+            );
+            assert_eq!(item.message.content, text("one"));
+        }
+    }
+    assert_eq!(busy.len(), conversations.len());
+}
