@@ -326,7 +326,7 @@
     unread = 0;
     renderBadge();
     markSeen();
-    if (!socket && !reconnectTimer) connect();
+    connect(); // at once, even in the middle of a backoff wait: someone is looking now
     scrollToEnd();
     input.focus();
   }
@@ -550,10 +550,8 @@
       }
       if (isOpen) input.focus();
     }
-    if (code === "invalid_identity" && identity) {
-      identity = null;
-      if (!connected) sendHello();
-    }
+    // The server goes on anonymously (its `ready` follows); so do later reconnects.
+    if (code === "invalid_identity") identity = null;
     var message = errorMessage(code, frame);
     if (message) showError(message);
     else warn("server said " + code + ": " + frame.message);
