@@ -29,6 +29,25 @@ pub struct ConversationOpening {
     pub now_ms: i64,
 }
 
+impl ConversationOpening {
+    /// The conversation this opening starts for `contact_id` when none is open: a new id,
+    /// with the bot, no misses, active now.
+    pub fn new_conversation(&self, contact_id: &str) -> Conversation {
+        Conversation {
+            id: super::new_id("cv"),
+            tenant_id: self.tenant_id.clone(),
+            bot_id: self.bot_id.clone(),
+            channel_id: self.channel_id.clone(),
+            contact_id: contact_id.to_owned(),
+            state: SessionState::Bot,
+            language: self.language.clone(),
+            consecutive_misses: 0,
+            last_activity_ms: self.now_ms,
+            created_at_ms: self.now_ms,
+        }
+    }
+}
+
 /// Everything one turn produced, committed at once so a replayed event changes nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TurnCommit {

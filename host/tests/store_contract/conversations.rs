@@ -12,6 +12,7 @@ crate::contract!(
     a_closed_conversation_is_followed_by_a_new_one,
     concurrent_openings_of_one_contact_share_one_conversation,
     current_conversation_finds_without_creating,
+    a_contact_is_read_within_its_tenant,
     an_inbound_message_is_stored_once,
     a_turn_stores_replies_outbox_rows_decision_and_state,
     a_replayed_turn_changes_nothing_and_still_finishes_its_event,
@@ -139,6 +140,23 @@ async fn current_conversation_finds_without_creating(store: Arc<dyn Store>) {
             .current_conversation("lua", &shop.channel, "u1")
             .await
             .expect("current"),
+        None
+    );
+}
+
+async fn a_contact_is_read_within_its_tenant(store: Arc<dyn Store>) {
+    let shop = shop(&*store, "may").await;
+    crate::seed::shop(&*store, "lua").await;
+    let mut named = opening(&shop, "u1");
+    named.display_name = Some("Lan".into());
+    let (contact, _) = store.open_conversation(&named).await.expect("open");
+    assert_eq!(
+        store.contact("may", &contact.id).await.expect("read"),
+        Some(contact.clone())
+    );
+    assert_eq!(store.contact("lua", &contact.id).await.expect("read"), None);
+    assert_eq!(
+        store.contact("may", "ct_missing").await.expect("read"),
         None
     );
 }

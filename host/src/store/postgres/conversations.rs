@@ -69,18 +69,7 @@ async fn find_or_start<C: GenericClient>(
     if let Some(row) = existing {
         return conversation_from_row(&row);
     }
-    let conversation = Conversation {
-        id: new_id("cv"),
-        tenant_id: opening.tenant_id.clone(),
-        bot_id: opening.bot_id.clone(),
-        channel_id: opening.channel_id.clone(),
-        contact_id: contact.id.clone(),
-        state: SessionState::Bot,
-        language: opening.language.clone(),
-        consecutive_misses: 0,
-        last_activity_ms: opening.now_ms,
-        created_at_ms: opening.now_ms,
-    };
+    let conversation = opening.new_conversation(&contact.id);
     execute(
         client,
         "INSERT INTO conversations (id, tenant_id, bot_id, channel_id, contact_id, state,

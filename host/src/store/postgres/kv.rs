@@ -10,6 +10,8 @@ use crate::store::{KvQuota, KvScope, StoreError};
 
 const SELECT_VALUE: &str =
     "SELECT value FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key = $3";
+const DELETE_VALUE: &str =
+    "DELETE FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key = $3";
 
 pub(super) async fn get(
     client: &Client,
@@ -96,7 +98,7 @@ pub(super) async fn delete(
     lock_scope(&transaction, scope).await?;
     execute(
         &transaction,
-        "DELETE FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key = $3",
+        DELETE_VALUE,
         &[&scope.tenant_id, &scope.plugin, &key],
     )
     .await?;
@@ -152,7 +154,7 @@ pub(super) async fn compare_and_swap(
         None => {
             execute(
                 &transaction,
-                "DELETE FROM plugin_kv WHERE tenant_id = $1 AND plugin = $2 AND key = $3",
+                DELETE_VALUE,
                 &[&scope.tenant_id, &scope.plugin, &key],
             )
             .await?;

@@ -334,18 +334,7 @@ pub(super) fn open_conversation(
     let conversation = match existing {
         Some(row) => with_state(row)?,
         None => {
-            let conversation = Conversation {
-                id: new_id("cv"),
-                tenant_id: opening.tenant_id.clone(),
-                bot_id: opening.bot_id.clone(),
-                channel_id: opening.channel_id.clone(),
-                contact_id: contact.id.clone(),
-                state: SessionState::Bot,
-                language: opening.language.clone(),
-                consecutive_misses: 0,
-                last_activity_ms: opening.now_ms,
-                created_at_ms: opening.now_ms,
-            };
+            let conversation = opening.new_conversation(&contact.id);
             transaction
                 .execute(
                     &format!(
