@@ -125,9 +125,15 @@ fn start() -> Result<Server, String> {
              a server to use"
         )
     })?;
+    // As root the server runs as `postgres`, which must reach the directory: /tmp is
+    // open to every user, a root-only TMPDIR may not be.
+    let parent = match running_as_root() {
+        true => PathBuf::from("/tmp"),
+        false => std::env::temp_dir(),
+    };
     let dir = tempfile::Builder::new()
         .prefix("loa-postgres-")
-        .tempdir()
+        .tempdir_in(parent)
         .map_err(|error| format!("cannot create a directory for the test server: {error}"))?
         .keep();
     let result = start_in(&bin, &dir);
