@@ -16,7 +16,7 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -136,11 +136,9 @@ fn start() -> Result<Server, String> {
         .tempdir_in(parent)
         .map_err(|error| format!("cannot create a directory for the test server: {error}"))?
         .keep();
-    let result = start_in(&bin, &dir);
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    let (port, watchdog) = result?;
+    // The watchdog first: whatever happens from here on, the directory goes with us.
+    let watchdog = watch(&dir)?;
+    let port = start_in(&bin, &dir)?;
     Ok(Server {
         admin_url: format!("postgresql://postgres@127.0.0.1:{port}/postgres"),
         external: false,
@@ -200,8 +198,8 @@ fn as_user(command: &mut Command, user: Option<(u32, u32)>) -> &mut Command {
     command
 }
 
-/// Creates the cluster in `dir/data` and starts it; returns its port and the watchdog.
-fn start_in(bin: &Path, dir: &Path) -> Result<(u16, ChildStdin), String> {
+/// Creates the cluster in `dir/data` and starts it; returns its port.
+fn start_in(bin: &Path, dir: &Path) -> Result<u16, String> {
     let user = server_user(dir)?;
     let data = dir.join("data");
     init_cluster(bin, &data, user)?;
@@ -210,7 +208,7 @@ fn start_in(bin: &Path, dir: &Path) -> Result<(u16, ChildStdin), String> {
     for _ in 0..5 {
         let port = free_port()?;
         match run_server(bin, dir, &data, port, user) {
-            Ok(server) => return Ok((port, watch(server, dir)?)),
+            Ok(()) => return Ok(port),
             Err(error) => last_error = error,
         }
     }
@@ -235,7 +233,7 @@ fn init_cluster(bin: &Path, data: &Path, user: Option<(u32, u32)>) -> Result<(),
     let mut failure = String::new();
     for extra in [&icu[..], &[]] {
         let _ = std::fs::remove_dir_all(data);
-        let output = as_user(&mut Command::new(bin.join("initdb")), user)
+        let output = as_user(&mut initdb(bin), user)
             .arg("-D")
             .arg(data)
             .args(base)
@@ -248,6 +246,20 @@ fn init_cluster(bin: &Path, data: &Path, user: Option<(u32, u32)>) -> Result<(),
         failure = String::from_utf8_lossy(&output.stderr).into_owned();
     }
     Err(format!("initdb failed: {failure}"))
+}
+
+/// `initdb`, killed if this process dies while it runs (the watchdog then removes the
+/// directory, and an orphaned initdb would write it again).
+fn initdb(bin: &Path) -> Command {
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !setpriv.is_file() {
+        return Command::new(bin.join("initdb"));
+    }
+    let mut command = Command::new(setpriv);
+    command
+        .args(["--pdeathsig", "KILL", "--"])
+        .arg(bin.join("initdb"));
+    command
 }
 
 fn free_port() -> Result<u16, String> {
@@ -264,7 +276,7 @@ fn run_server(
     data: &Path,
     port: u16,
     user: Option<(u32, u32)>,
-) -> Result<Child, String> {
+) -> Result<(), String> {
     let log_path = dir.join(format!("postgres-{port}.log"));
     let log = std::fs::File::create(&log_path)
         .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
@@ -306,7 +318,7 @@ fn run_server(
             .map(|status| status.success())
             .unwrap_or(false);
         if ready {
-            return Ok(server);
+            return Ok(());
         }
         if Instant::now() > deadline {
             let _ = server.kill();
@@ -318,22 +330,28 @@ fn run_server(
     }
 }
 
-/// Starts the watchdog that stops `server` and removes `dir` once this process is gone.
-fn watch(server: Child, dir: &Path) -> Result<ChildStdin, String> {
+/// Starts the watchdog that, once this process is gone, stops the server running in
+/// `dir` (if any) and removes `dir`.
+fn watch(dir: &Path) -> Result<ChildStdin, String> {
     // `read` returns at end of input, when the pipe's only writer, this process, ends.
-    // SIGQUIT is PostgreSQL's immediate shutdown; the loop gives it 10 s to exit.
+    // The server's pid is the first line of postmaster.pid. SIGQUIT is PostgreSQL's
+    // immediate shutdown; the server removes postmaster.pid as it exits (its process may
+    // linger as a zombie until a slow init reaps it), and gets 10 s to do so.
     let script = r#"read _unused
-kill -QUIT "$1" 2>/dev/null
-waited=0
-while kill -0 "$1" 2>/dev/null && [ "$waited" -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
-rm -rf "$2""#;
+pid_file="$1/data/postmaster.pid"
+if [ -e "$pid_file" ]; then
+    kill -QUIT "$(head -n 1 "$pid_file")" 2>/dev/null
+    waited=0
+    while [ -e "$pid_file" ] && [ "$waited" -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
+fi
+rm -rf "$1""#;
     let mut watchdog = Command::new("sh")
         .args(["-c", script, "loa-postgres-watchdog"])
-        .arg(server.id().to_string())
         .arg(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        // Its own process group: Ctrl-C on the tests does not stop it before it cleans up.
         .process_group(0)
         .spawn()
         .map_err(|error| format!("cannot start the test server's watchdog: {error}"))?;
