@@ -22,6 +22,8 @@ mod plugins;
 mod postgres_only;
 #[path = "store_contract/seed.rs"]
 mod seed;
+#[path = "store_contract/turns.rs"]
+mod turns;
 
 use std::sync::Arc;
 
