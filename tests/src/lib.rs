@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod serve;
+pub mod widget;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

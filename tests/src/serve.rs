@@ -31,7 +31,12 @@ impl Server {
         S: AsRef<OsStr>,
     {
         let stderr_path = data_dir.join("serve.stderr");
-        let stderr = std::fs::File::create(&stderr_path).expect("create the server's stderr file");
+        // Appended: after a restart in the same data dir, both runs' logs are kept.
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&stderr_path)
+            .expect("open the server's stderr file");
         let mut child = loa(data_dir)
             .arg("--data-dir")
             .arg(data_dir)
@@ -73,6 +78,26 @@ impl Server {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash or a power cut would.
+    pub fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Asks the server to stop (SIGTERM) and waits for it; returns whether it exited 0.
+    pub fn stop(&mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|status| status.success());
+        assert!(sent, "could not send SIGTERM to loa serve");
+        self.child
+            .wait()
+            .map(|status| status.success())
+            .unwrap_or(false)
     }
 
     /// What the server wrote to stderr so far (its logs), for failure messages.

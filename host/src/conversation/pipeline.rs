@@ -22,8 +22,10 @@ pub struct PipelineConfig {
     /// Turns run at once (different customers). Default 64: turns mostly wait on the
     /// store and plugins, not the CPU.
     pub workers: usize,
-    /// How long a worker owns an event before another may take it over, in seconds.
-    /// Default 60: longer than any turn (plugin deadlines are seconds).
+    /// How long a worker owns an event before another may take it over, in seconds; also
+    /// how long the events a crashed host was working on wait before they are replayed.
+    /// Default 15: longer than a turn (plugin deadlines are seconds), short enough that a
+    /// restart answers the stranded messages quickly.
     pub lease_secs: u64,
     /// How often the inbox is checked when nothing woke the workers, in milliseconds.
     /// Default 500: picks up other instances' events and retries soon enough.
@@ -39,7 +41,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
             workers: 64,
-            lease_secs: 60,
+            lease_secs: 15,
             poll_ms: 500,
             max_attempts: 5,
             retry_base_ms: 1000,

@@ -15,7 +15,9 @@ use super::orchestrator::Orchestrator;
 use super::pipeline::now_ms;
 use super::{Content, InboundEvent, InboundKind};
 use crate::plugins::registry::PluginRegistry;
-use crate::store::{ConversationOpening, InboxEvent, Store, StoreError, TurnCommit};
+use crate::store::{
+    ConversationOpening, InboxEvent, Store, StoreError, TurnCommit, TurnCommitted,
+};
 
 /// Why a turn could not be completed.
 #[derive(Debug, thiserror::Error)]
@@ -209,7 +211,14 @@ impl TurnRunner {
         let committed = self.store.commit_turn(&turn).await;
         self.live
             .publish(&conversation.id, LiveEvent::Typing(false));
-        committed?;
+        if let TurnCommitted::Stored(replies) = committed?
+            && let Some(last) = replies.into_iter().last()
+        {
+            // Live listeners (the widget) read the store from their last id on this nudge,
+            // without waiting for the dispatcher; channel plugins get replies from it.
+            self.live
+                .publish(&conversation.id, LiveEvent::Message(Arc::new(last)));
+        }
         self.outbox_wake.notify_one();
         Ok(())
     }

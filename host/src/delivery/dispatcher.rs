@@ -25,7 +25,7 @@ pub struct DeliveryConfig {
     /// Sends in flight at once. Default 64.
     pub concurrency: usize,
     /// How long a dispatcher owns a row before another may retry it, in seconds.
-    /// Default 60: longer than a channel plugin's send deadline.
+    /// Default 15: longer than a channel plugin's send deadline (5 s).
     pub lease_secs: u64,
     /// How often the outbox is checked for due retries when nothing woke the dispatcher,
     /// in milliseconds. Default 500.
@@ -38,7 +38,7 @@ impl Default for DeliveryConfig {
     fn default() -> Self {
         Self {
             concurrency: 64,
-            lease_secs: 60,
+            lease_secs: 15,
             poll_ms: 500,
             retry: RetryPolicy::default(),
         }

@@ -2,7 +2,6 @@
 //! acked once stored) and the conversation's live events out, skipping anything the
 //! visitor has already seen so a resume never shows a message twice.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
@@ -392,8 +391,11 @@ impl Session {
     ) -> Next {
         match event {
             Ok(LiveEvent::Typing(on)) => send(socket, &ServerFrame::Typing { on }).await,
-            Ok(LiveEvent::Message(message)) => self.push(socket, &message).await,
-            Err(RecvError::Lagged(_)) => self.push_missed(socket).await,
+            Ok(LiveEvent::Message(message)) if message.id <= self.last_sent_id => Next::Continue,
+            // Pushed from the store, in id order, not in the order events arrive: the
+            // next question's echo may be announced before the previous answer, and a
+            // visitor resuming from the highest id it saw must not skip a lower one.
+            Ok(LiveEvent::Message(_)) | Err(RecvError::Lagged(_)) => self.push_missed(socket).await,
             Err(RecvError::Closed) => {
                 self.live = None;
                 Next::Continue
@@ -401,7 +403,7 @@ impl Session {
         }
     }
 
-    async fn push(&mut self, socket: &mut WebSocket, message: &Arc<Message>) -> Next {
+    async fn push(&mut self, socket: &mut WebSocket, message: &Message) -> Next {
         if message.id <= self.last_sent_id {
             return Next::Continue;
         }
@@ -429,7 +431,7 @@ impl Session {
         next
     }
 
-    /// The socket fell behind the live channel: read what it missed from the store.
+    /// Sends every stored message after the last one sent, oldest first.
     async fn push_missed(&mut self, socket: &mut WebSocket) -> Next {
         let Some(conversation) = &self.conversation else {
             return Next::Continue;
@@ -447,7 +449,7 @@ impl Session {
         match missed {
             Ok(missed) => {
                 for message in missed {
-                    if let Next::Close = self.push(socket, &Arc::new(message)).await {
+                    if let Next::Close = self.push(socket, &message).await {
                         return Next::Close;
                     }
                 }
