@@ -8,7 +8,9 @@
 //!   PostgreSQL store tests), with apt-get as root or through sudo;
 //! - `test`: adds the wasm target if missing, installs the test packages if missing, builds
 //!   the plugins, runs every test;
-//! - `demo`: builds the sample plugins and runs them through `loa plugin run`.
+//! - `demo`: builds loa, loads the demo shop (`samples/demo-shop/shop.toml`) into
+//!   `./loa-data` and runs `loa serve` with the shop's page and chat widget;
+//! - `demo-plugins`: builds the sample plugins and runs them through `loa plugin run`.
 //!
 //! Every step is idempotent: it checks first and does nothing when all is in place.
 
@@ -31,6 +33,7 @@ fn main() -> anyhow::Result<()> {
         "test-packages" => ensure_debian_packages(TEST_PACKAGES),
         "test" => test(&root),
         "demo" => demo(&root),
+        "demo-plugins" => demo_plugins(&root),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
@@ -38,7 +41,8 @@ fn main() -> anyhow::Result<()> {
                  build-plugins  build every plugin for {WASM_TARGET} (plugin.wasm next to plugin.toml)\n  \
                  test-packages  apt-get install what the tests need and is missing: {}\n  \
                  test           add the wasm target and test packages if missing, build the plugins, run every test\n  \
-                 demo           build the sample plugins and run them through `loa plugin run`",
+                 demo           load the demo shop and run `loa serve` with its page and chat widget\n  \
+                 demo-plugins   build the sample plugins and run them through `loa plugin run`",
                 TEST_PACKAGES.join(", ")
             );
             bail!("unknown task '{task}'")
@@ -222,13 +226,41 @@ fn test(root: &Path) -> anyhow::Result<()> {
 
 fn demo(root: &Path) -> anyhow::Result<()> {
     build_plugins(root)?;
-    run(cargo()
-        .current_dir(root)
-        .args(["build", "--quiet", "-p", "loa"]))?;
-    let loa = target_dir().join("debug").join("loa");
+    let loa = build_loa(root)?;
+    // The demo's data lives in the clone (gitignored): a second run keeps its conversations.
+    let data_dir = root.join("loa-data");
+    let loa_command = || {
+        let mut command = Command::new(&loa);
+        command.current_dir(root).arg("--data-dir").arg(&data_dir);
+        command
+    };
+    run(loa_command().arg("migrate"))?;
+    run(loa_command()
+        .args(["tenant", "apply"])
+        .arg(root.join("samples/demo-shop/shop.toml")))?;
+    eprintln!(
+        "\nxtask: the demo shop is loaded. Open the site URL below, click the chat bubble and ask\n\
+         \"shop có ship COD không?\". Ctrl-C stops the server (LOA_LISTEN=host:port to move it).\n"
+    );
+    run(loa_command()
+        .args(["serve", "--site-dir"])
+        .arg(root.join("samples/demo-shop/site")))
+}
+
+fn demo_plugins(root: &Path) -> anyhow::Result<()> {
+    build_plugins(root)?;
+    let loa = build_loa(root)?;
     let samples = root.join("samples/demo-shop/demo.sh");
     run(Command::new("bash")
         .arg(samples)
         .env("LOA", loa)
         .current_dir(root))
+}
+
+/// Builds the `loa` binary; returns its path.
+fn build_loa(root: &Path) -> anyhow::Result<PathBuf> {
+    run(cargo()
+        .current_dir(root)
+        .args(["build", "--quiet", "-p", "loa"]))?;
+    Ok(target_dir().join("debug").join("loa"))
 }

@@ -415,7 +415,7 @@ impl Session {
                 .replies_pushed
                 .fetch_add(1, Ordering::Relaxed)
                 + 1;
-            if pushed % every == 0 {
+            if pushed.is_multiple_of(every) {
                 tracing::warn!(
                     message = message.id,
                     "widget: fault injection drops the socket before a reply"
