@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -74,6 +75,13 @@ pub async fn serve(
     };
     let app = router(state, &config.http);
     let http_shutdown = shutdown.clone();
+    // No Nagle: a reply is several small frames (ack, echo, answer), and each one after
+    // the first would otherwise wait for the client's delayed ACK, 40 ms on Linux.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+        }
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { http_shutdown.cancelled().await })
         .await;
