@@ -1,10 +1,7 @@
 //! The same binary on PostgreSQL: `loa tenant apply` and `loa serve` with `--database-url`
 //! behave as on SQLite: the FAQ answer, and nothing lost or doubled across a crash.
 
-#[allow(
-    dead_code,
-    reason = "shared with the host's store tests; not every helper is used here"
-)]
+// Shared with the host's store tests (one throwaway server helper, not two).
 #[path = "../../host/tests/common/postgres.rs"]
 mod postgres;
 
