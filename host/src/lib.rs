@@ -20,6 +20,7 @@ pub mod config;
 pub mod conversation;
 pub mod delivery;
 pub mod http;
+mod leased_work;
 pub mod plugins;
 pub mod serve;
 pub mod store;

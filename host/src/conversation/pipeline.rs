@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use super::turn::{TurnError, TurnRunner};
+use crate::leased_work::{self, LeasedWork, LoopSettings};
 use crate::store::{InboxEvent, Store};
 
 /// How the inbox is worked.
@@ -76,48 +76,29 @@ impl InboxWorkers {
     /// Works the inbox until `shutdown`; then stops taking events and waits for the turns
     /// in flight to finish.
     pub async fn run(self, shutdown: CancellationToken) {
-        let this = Arc::new(self);
-        let slots = Arc::new(Semaphore::new(this.config.workers.max(1)));
-        let tracker = TaskTracker::new();
-        let poll = Duration::from_millis(this.config.poll_ms.max(10));
-        loop {
-            // Registered before the claim so a wake-up between claim and wait is not lost.
-            let woken = this.wake.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            let free = slots.available_permits();
-            let claimed = if free == 0 {
-                Vec::new()
-            } else {
-                this.claim(free).await
-            };
-            let full_batch = !claimed.is_empty() && claimed.len() == free;
-            for event in claimed {
-                let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
-                    break;
-                };
-                let worker = Arc::clone(&this);
-                tracker.spawn(async move {
-                    worker.process(event).await;
-                    drop(permit);
-                    // The customer's next event may be waiting on this one.
-                    worker.wake.notify_one();
-                });
-            }
-            if full_batch {
-                continue;
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = &mut woken => {}
-                () = tokio::time::sleep(poll) => {}
-            }
-        }
-        tracker.close();
-        tracker.wait().await;
+        let settings = LoopSettings {
+            concurrency: self.config.workers,
+            poll: Duration::from_millis(self.config.poll_ms.max(10)),
+            wake: Arc::clone(&self.wake),
+        };
+        leased_work::run(Arc::new(self), settings, shutdown).await;
     }
+}
+
+impl LeasedWork for InboxWorkers {
+    type Item = InboxEvent;
 
     async fn claim(&self, free: usize) -> Vec<InboxEvent> {
+        self.claim_events(free).await
+    }
+
+    async fn handle(&self, event: InboxEvent) {
+        self.process(event).await;
+    }
+}
+
+impl InboxWorkers {
+    async fn claim_events(&self, free: usize) -> Vec<InboxEvent> {
         let lease_ms =
             i64::try_from(self.config.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let limit = u32::try_from(free).unwrap_or(u32::MAX);

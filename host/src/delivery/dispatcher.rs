@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use super::retry::RetryPolicy;
 use crate::conversation::live::{LiveEvent, LiveHub};
 use crate::conversation::model::{Channel, ChannelKind};
 use crate::conversation::pipeline::now_ms;
+use crate::leased_work::{self, LeasedWork, LoopSettings};
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::types as wit;
 use crate::store::{AttemptResult, DeliveryAttempt, OutboxItem, Store, StoreError};
@@ -80,55 +80,37 @@ impl Dispatcher {
 
     /// Delivers until `shutdown`, then waits for the sends in flight.
     pub async fn run(self, shutdown: CancellationToken) {
-        let this = Arc::new(self);
-        let slots = Arc::new(Semaphore::new(this.config.concurrency.max(1)));
-        let tracker = TaskTracker::new();
-        let poll = Duration::from_millis(this.config.poll_ms.max(10));
+        let settings = LoopSettings {
+            concurrency: self.config.concurrency,
+            poll: Duration::from_millis(self.config.poll_ms.max(10)),
+            wake: Arc::clone(&self.wake),
+        };
+        leased_work::run(Arc::new(self), settings, shutdown).await;
+    }
+}
+
+impl LeasedWork for Dispatcher {
+    type Item = OutboxItem;
+
+    async fn claim(&self, free: usize) -> Vec<OutboxItem> {
         let lease_ms =
-            i64::try_from(this.config.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-        loop {
-            let woken = this.wake.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            let free = slots.available_permits();
-            let claimed = if free == 0 {
+            i64::try_from(self.config.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let limit = u32::try_from(free).unwrap_or(u32::MAX);
+        self.store
+            .outbox_claim(now_ms(), lease_ms, limit)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "cannot read the outbox");
                 Vec::new()
-            } else {
-                let limit = u32::try_from(free).unwrap_or(u32::MAX);
-                this.store
-                    .outbox_claim(now_ms(), lease_ms, limit)
-                    .await
-                    .unwrap_or_else(|error| {
-                        tracing::error!(%error, "cannot read the outbox");
-                        Vec::new()
-                    })
-            };
-            let full_batch = !claimed.is_empty() && claimed.len() == free;
-            for item in claimed {
-                let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
-                    break;
-                };
-                let dispatcher = Arc::clone(&this);
-                tracker.spawn(async move {
-                    dispatcher.deliver(item).await;
-                    drop(permit);
-                    // The conversation's next reply may be waiting on this one.
-                    dispatcher.wake.notify_one();
-                });
-            }
-            if full_batch {
-                continue;
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = &mut woken => {}
-                () = tokio::time::sleep(poll) => {}
-            }
-        }
-        tracker.close();
-        tracker.wait().await;
+            })
     }
 
+    async fn handle(&self, item: OutboxItem) {
+        self.deliver(item).await;
+    }
+}
+
+impl Dispatcher {
     async fn deliver(&self, item: OutboxItem) {
         let started = Instant::now();
         let row = &item.row;
