@@ -10,14 +10,12 @@ use tokio::sync::Notify;
 
 use super::live::{LiveEvent, LiveHub};
 use super::middleware::{InboundDecision, MiddlewareChain, call_context};
-use super::model::{NewMessage, Sender, SessionState, TurnDecision};
+use super::model::{ChannelKind, NewMessage, Sender, SessionState, TurnDecision};
 use super::orchestrator::Orchestrator;
 use super::pipeline::now_ms;
 use super::{Content, InboundEvent, InboundKind};
 use crate::plugins::registry::PluginRegistry;
-use crate::store::{
-    ConversationOpening, InboxEvent, Store, StoreError, TurnCommit, TurnCommitted,
-};
+use crate::store::{ConversationOpening, InboxEvent, Store, StoreError, TurnCommit, TurnCommitted};
 
 /// Why a turn could not be completed.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +125,8 @@ impl TurnRunner {
             inbox_event_id: Some(event.id),
             replies: Vec::new(),
             decision: None,
+            // The widget reads its replies from the store: nothing for the dispatcher.
+            delivered_live: channel.kind == ChannelKind::Widget,
             state: conversation.state,
             consecutive_misses: conversation.consecutive_misses,
             now_ms: 0,

@@ -20,3 +20,14 @@ pub(crate) fn decode<T: DeserializeOwned>(json: &str) -> Result<T, StoreError> {
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
 }
+
+/// The delivery-log note of a reply delivered by the store itself (the widget reads it).
+pub(crate) const LIVE_DELIVERY_NOTE: &str =
+    "widget: stored; pushed to the visitor's open sockets, or sent on resume";
+
+/// The attempt result of such a reply.
+pub(crate) fn live_delivery() -> super::AttemptResult {
+    super::AttemptResult::Sent {
+        provider_message_id: None,
+    }
+}

@@ -65,6 +65,9 @@ pub struct TurnCommit {
     pub replies: Vec<NewMessage>,
     /// Why, when a tier ran.
     pub decision: Option<TurnDecision>,
+    /// The channel delivers by reading the store (the widget): the outbox rows are stored
+    /// as sent, with one delivery-log line, and no dispatcher round trip is spent on them.
+    pub delivered_live: bool,
     /// The conversation's state after the turn.
     pub state: SessionState,
     /// Misses in a row after the turn.

@@ -115,6 +115,7 @@ pub fn turn(conversation: &Conversation, key: &str, replies: &[&str]) -> TurnCom
         inbox_event_id: None,
         replies: replies.iter().map(|words| reply(words)).collect(),
         decision: None,
+        delivered_live: false,
         state: SessionState::Bot,
         consecutive_misses: 0,
         now_ms: T0,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use loa::conversation::model::{Direction, Sender, SessionState, TurnDecision};
-use loa::store::{InboxInsert, Store, TurnCommitted};
+use loa::store::{AttemptResult, InboxInsert, OutboxStatus, Store, TurnCommitted};
 
 use crate::seed::{T0, conversation, event, insert, shop, text, turn};
 
@@ -14,6 +14,7 @@ crate::contract!(
     messages_page_forward_and_from_the_end_in_id_order,
     another_tenant_sees_none_of_a_conversation,
     text_with_a_nul_character_round_trips,
+    replies_delivered_live_are_sent_at_once_with_one_log_line,
 );
 
 fn decision(tier: &str) -> TurnDecision {
@@ -350,4 +351,29 @@ async fn text_with_a_nul_character_round_trips(store: Arc<dyn Store>) {
         .await
         .expect("decisions");
     assert_eq!(decisions[0].decision, odd_decision);
+}
+
+async fn replies_delivered_live_are_sent_at_once_with_one_log_line(store: Arc<dyn Store>) {
+    let shop = shop(&*store, "may").await;
+    let conversation = conversation(&*store, &shop, "u1").await;
+    let mut commit = turn(&conversation, "inbox:live", &["Có ạ"]);
+    commit.delivered_live = true;
+    store.commit_turn(&commit).await.expect("commit");
+    let rows = store
+        .outbox_of_conversation(&shop.tenant, &conversation.id)
+        .await
+        .expect("outbox");
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].status, rows[0].attempts), (OutboxStatus::Sent, 1));
+    let log = store.delivery_log(rows[0].id).await.expect("log");
+    assert_eq!(log.len(), 1);
+    assert!(matches!(log[0].result, AttemptResult::Sent { .. }));
+    assert!(
+        store
+            .outbox_claim(T0 + 1, 30_000, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "nothing left for the dispatcher"
+    );
 }

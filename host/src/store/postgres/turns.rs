@@ -13,7 +13,7 @@ use super::queue::mark_inbox_done;
 use super::statements::{column, execute, limit, query, query_one, query_opt};
 use crate::conversation::Content;
 use crate::conversation::model::{Conversation, Direction, Message, Sender};
-use crate::store::codec::{decode, encode};
+use crate::store::codec::{LIVE_DELIVERY_NOTE, decode, encode, live_delivery};
 use crate::store::{StoreError, StoredDecision, TurnCommit, TurnCommitted};
 
 /// The columns [`message_from_row`] reads, for `SELECT` and `RETURNING`.
@@ -166,21 +166,45 @@ pub(super) async fn commit_turn(
         )
         .await?;
         let message = message_from_row(&row, "")?;
-        execute(
+        let outbox = query_one(
             &transaction,
             "INSERT INTO outbox (tenant_id, channel_id, conversation_id, message_id,
-                                 idempotency_key, next_attempt_at_ms, created_at_ms, updated_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $6)",
+                                 idempotency_key, status, attempts, next_attempt_at_ms,
+                                 created_at_ms, updated_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)
+             RETURNING id",
             &[
                 &turn.tenant_id,
                 &turn.channel_id,
                 &turn.conversation_id,
                 &message.id,
                 &format!("{}:{index}", turn.key),
+                &if turn.delivered_live {
+                    "sent"
+                } else {
+                    "pending"
+                },
+                &i64::from(turn.delivered_live),
                 &turn.now_ms,
             ],
         )
         .await?;
+        if turn.delivered_live {
+            let outbox_id: i64 = outbox.try_get(0).map_err(database)?;
+            execute(
+                &transaction,
+                "INSERT INTO delivery_log (outbox_id, attempt, result_json, provider_response,
+                                           elapsed_ms, at_ms)
+                 VALUES ($1, 1, $2, $3, 0, $4)",
+                &[
+                    &outbox_id,
+                    &encode(&live_delivery())?,
+                    &LIVE_DELIVERY_NOTE,
+                    &turn.now_ms,
+                ],
+            )
+            .await?;
+        }
         stored.push(message);
     }
     if let Some(event) = turn.inbox_event_id {

@@ -7,7 +7,7 @@ use crate::conversation::Content;
 use crate::conversation::model::{
     Bot, Channel, Contact, Conversation, Direction, FaqEntry, Message, SessionState, Tenant,
 };
-use crate::store::codec::{decode, encode, new_id};
+use crate::store::codec::{LIVE_DELIVERY_NOTE, decode, encode, live_delivery, new_id};
 use crate::store::{ConversationOpening, StoreError, StoredDecision, TurnCommit, TurnCommitted};
 
 pub(super) fn put_tenant(connection: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
@@ -562,18 +562,30 @@ pub(super) fn commit_turn(
         transaction
             .execute(
                 "INSERT INTO outbox (tenant_id, channel_id, conversation_id, message_id, idempotency_key,
-                                     next_attempt_at_ms, created_at_ms, updated_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)",
+                                     status, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)",
                 params![
                     turn.tenant_id,
                     turn.channel_id,
                     turn.conversation_id,
                     message_id,
                     format!("{}:{index}", turn.key),
+                    if turn.delivered_live { "sent" } else { "pending" },
+                    u32::from(turn.delivered_live),
                     turn.now_ms
                 ],
             )
             .map_err(backend)?;
+        if turn.delivered_live {
+            let outbox_id = transaction.last_insert_rowid();
+            transaction
+                .execute(
+                    "INSERT INTO delivery_log (outbox_id, attempt, result_json, provider_response, elapsed_ms, at_ms)
+                     VALUES (?1, 1, ?2, ?3, 0, ?4)",
+                    params![outbox_id, encode(&live_delivery())?, LIVE_DELIVERY_NOTE, turn.now_ms],
+                )
+                .map_err(backend)?;
+        }
         stored.push(message_by_id(&transaction, message_id)?);
     }
     transaction
