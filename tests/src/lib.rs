@@ -5,6 +5,7 @@
 //! free port; [`browser::Browser`] drives a headless Chromium against it.
 
 pub mod browser;
+pub mod http;
 pub mod serve;
 pub mod widget;
 

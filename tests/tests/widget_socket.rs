@@ -324,3 +324,40 @@ async fn sigterm_drains_acknowledged_messages_before_exiting() {
     let restarted = serve(data.path());
     assert_all_answered_once(&restarted, &visitors, 3).await;
 }
+
+#[tokio::test]
+async fn health_settings_and_webhooks_answer_in_json() {
+    use loa_e2e::http::request;
+    let data = demo_shop("");
+    let server = serve(data.path());
+    let base = server.base_url();
+    let (status, health) = request("GET", &format!("{base}/healthz"), "").await;
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+    let (status, ready) = request("GET", &format!("{base}/readyz"), "").await;
+    assert_eq!(status, 200);
+    assert_eq!(ready["queues"]["inbox"], 0);
+    let (status, settings) = request("GET", &format!("{base}/v1/widget/may"), "").await;
+    assert_eq!(status, 200);
+    assert_eq!(settings["title"], "Thời Trang Mây");
+    assert_eq!(settings["max_text_chars"], 4000);
+    let (status, error) = request("GET", &format!("{base}/v1/widget/nope"), "").await;
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (404, Some("bot_not_found"))
+    );
+    // Webhooks go to channel plugins; an unknown channel and the widget channel are 404.
+    for channel in ["no-such-channel", "widget-may"] {
+        let (status, error) = request("POST", &format!("{base}/v1/hooks/{channel}"), "{}").await;
+        assert_eq!(status, 404, "{channel}: {error}");
+        assert_eq!(error["error"]["code"], "channel_not_found");
+    }
+    let oversized = "x".repeat(2 * 1024 * 1024);
+    let (status, error) = request(
+        "POST",
+        &format!("{base}/v1/hooks/no-such-channel"),
+        &oversized,
+    )
+    .await;
+    assert_eq!(status, 413, "{error}");
+    assert_eq!(error["error"]["code"], "bad_body");
+}
