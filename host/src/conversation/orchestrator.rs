@@ -8,12 +8,13 @@
 //! Each tier is one function returning [`TierOutcome`]; the first confident one answers.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use super::Content;
+use super::cache::TtlCache;
 use super::model::{Bot, BotTexts, Conversation, FaqEntry, TurnDecision};
 use super::normalize::normalize;
 use crate::store::{Store, StoreError};
@@ -83,7 +84,7 @@ const FAQ_CACHE_TTL: Duration = Duration::from_secs(5);
 /// Answers turns; holds the per-bot FAQ indexes.
 pub struct Orchestrator {
     store: Arc<dyn Store>,
-    faq_cache: Mutex<HashMap<String, (Instant, Arc<FaqIndex>)>>,
+    faq_cache: TtlCache<FaqIndex>,
 }
 
 impl Orchestrator {
@@ -91,32 +92,24 @@ impl Orchestrator {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             store,
-            faq_cache: Mutex::new(HashMap::new()),
+            faq_cache: TtlCache::new(FAQ_CACHE_TTL),
         }
     }
 
     /// Forgets a bot's cached FAQ (after an import).
     pub fn invalidate(&self, bot_id: &str) {
-        self.lock_cache().remove(bot_id);
-    }
-
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<FaqIndex>)>> {
-        self.faq_cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.faq_cache.invalidate(bot_id);
     }
 
     async fn faq(&self, bot: &Bot) -> Result<Arc<FaqIndex>, StoreError> {
-        if let Some((loaded, index)) = self.lock_cache().get(&bot.id)
-            && loaded.elapsed() < FAQ_CACHE_TTL
-        {
-            return Ok(Arc::clone(index));
-        }
-        let entries = self.store.faq_entries(&bot.tenant_id, &bot.id).await?;
-        let index = Arc::new(FaqIndex::new(entries));
-        self.lock_cache()
-            .insert(bot.id.clone(), (Instant::now(), Arc::clone(&index)));
-        Ok(index)
+        let loaded = self
+            .faq_cache
+            .get_or_load(&bot.id, async {
+                let entries = self.store.faq_entries(&bot.tenant_id, &bot.id).await?;
+                Ok::<_, StoreError>(Some(FaqIndex::new(entries)))
+            })
+            .await?;
+        Ok(loaded.unwrap_or_default())
     }
 
     /// Answers `question`, trying each tier in turn.

@@ -3,14 +3,15 @@
 //! one atomic commit of the replies, their outbox rows, the decision and the state.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::sync::Notify;
 
+use super::cache::TtlCache;
 use super::live::{LiveEvent, LiveHub};
 use super::middleware::{InboundDecision, MiddlewareChain, call_context};
-use super::model::{ChannelKind, NewMessage, Sender, SessionState, TurnDecision};
+use super::model::{Bot, Channel, ChannelKind, NewMessage, Sender, SessionState, TurnDecision};
 use super::orchestrator::Orchestrator;
 use super::pipeline::now_ms;
 use super::{Content, InboundEvent, InboundKind};
@@ -35,7 +36,13 @@ pub struct TurnRunner {
     plugins: Option<Arc<PluginRegistry>>,
     live: Arc<LiveHub>,
     outbox_wake: Arc<Notify>,
+    bots: TtlCache<Bot>,
+    channels: TtlCache<Channel>,
 }
+
+/// How long a bot's or channel's settings are trusted before they are read again. 5 s: an
+/// admin's change applies almost at once; a busy bot does not read them on every message.
+const SETTINGS_TTL: Duration = Duration::from_secs(5);
 
 impl TurnRunner {
     /// A runner writing to `store`, announcing to `live`, waking the dispatcher with
@@ -52,6 +59,8 @@ impl TurnRunner {
             plugins,
             live,
             outbox_wake,
+            bots: TtlCache::new(SETTINGS_TTL),
+            channels: TtlCache::new(SETTINGS_TTL),
         }
     }
 
@@ -66,16 +75,17 @@ impl TurnRunner {
         let inbound: InboundEvent = serde_json::from_str(&event.payload)
             .map_err(|error| TurnError::Unprocessable(format!("payload: {error}")))?;
         let channel = self
-            .store
-            .channel(&event.channel_id)
+            .channels
+            .get_or_load(&event.channel_id, self.store.channel(&event.channel_id))
             .await?
             .ok_or_else(|| {
                 TurnError::Unprocessable(format!("channel '{}' is gone", event.channel_id))
             })?;
-        let bot =
-            self.store.bot(&channel.bot_id).await?.ok_or_else(|| {
-                TurnError::Unprocessable(format!("bot '{}' is gone", channel.bot_id))
-            })?;
+        let bot = self
+            .bots
+            .get_or_load(&channel.bot_id, self.store.bot(&channel.bot_id))
+            .await?
+            .ok_or_else(|| TurnError::Unprocessable(format!("bot '{}' is gone", channel.bot_id)))?;
         let (content, question) = match inbound.kind {
             InboundKind::Message(content) => {
                 let question = content.text.clone().unwrap_or_default();
