@@ -1,5 +1,6 @@
 //! The embedded default store: one SQLite file in the data dir (WAL), nothing to install.
 
+mod checkpoint;
 mod conversations;
 mod kv;
 mod migrations;
@@ -35,7 +36,15 @@ impl SqliteStore {
         let connection = Connection::open(path).map_err(|error| {
             StoreError::Backend(format!("cannot open {}: {error}", path.display()))
         })?;
-        Self::configure(connection)
+        let store = Self::configure(connection)?;
+        {
+            let guard = store
+                .connection
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            checkpoint::start(&guard, path, Arc::downgrade(&store.connection));
+        }
+        Ok(store)
     }
 
     /// A private database in memory, gone when dropped (`loa plugin run`, tests).
