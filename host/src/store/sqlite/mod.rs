@@ -18,11 +18,16 @@ use super::{
     BreakerTrip, InstalledPlugin, KvQuota, KvScope, Store, StoreError, TenantPluginSettings,
 };
 
-/// A SQLite database behind a mutex. SQLite allows one writer at a time anyway; reads are
-/// short. Blocking work runs on tokio's blocking pool so async callers are not stalled.
+/// A SQLite database behind a mutex. SQLite allows one writer at a time anyway. Reads of
+/// the conversation path go to a second, read-only connection (a file database in WAL mode
+/// lets it read while the writer writes), so a widget catching up never queues behind a
+/// turn's commit. Blocking work runs on tokio's blocking pool so async callers are not
+/// stalled.
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
+    /// `None` for an in-memory database (a second connection would see another database).
+    reader: Option<Arc<Mutex<Connection>>>,
 }
 
 impl SqliteStore {
@@ -36,7 +41,22 @@ impl SqliteStore {
         let connection = Connection::open(path).map_err(|error| {
             StoreError::Backend(format!("cannot open {}: {error}", path.display()))
         })?;
-        let store = Self::configure(connection)?;
+        let mut store = Self::configure(connection)?;
+        let reader = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .and_then(|reader| {
+            reader.execute_batch("PRAGMA busy_timeout = 5000;")?;
+            Ok(reader)
+        })
+        .map_err(|error| {
+            StoreError::Backend(format!(
+                "cannot open {} for reading: {error}",
+                path.display()
+            ))
+        })?;
+        store.reader = Some(Arc::new(Mutex::new(reader)));
         {
             let guard = store
                 .connection
@@ -67,6 +87,7 @@ impl SqliteStore {
         migrations::run(&mut connection)?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
+            reader: None,
         })
     }
 
@@ -76,7 +97,25 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let connection = Arc::clone(&self.connection);
+        Self::run_on(Arc::clone(&self.connection), work).await
+    }
+
+    /// Runs read-only `work` on the reader connection (the main one for an in-memory
+    /// database). It sees every write that returned before it started.
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let connection = self.reader.as_ref().unwrap_or(&self.connection);
+        Self::run_on(Arc::clone(connection), work).await
+    }
+
+    async fn run_on<T, F>(connection: Arc<Mutex<Connection>>, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         tokio::task::spawn_blocking(move || {
             // A panic while holding the lock poisons it; the connection itself is still
             // consistent (SQLite rolled back), so keep going.

@@ -22,7 +22,7 @@ impl ConversationStore for SqliteStore {
 
     async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
         let id = id.to_owned();
-        self.with(move |connection| conversations::tenant(connection, &id))
+        self.read(move |connection| conversations::tenant(connection, &id))
             .await
     }
 
@@ -34,7 +34,7 @@ impl ConversationStore for SqliteStore {
 
     async fn bot(&self, id: &str) -> Result<Option<Bot>, StoreError> {
         let id = id.to_owned();
-        self.with(move |connection| conversations::bot(connection, &id))
+        self.read(move |connection| conversations::bot(connection, &id))
             .await
     }
 
@@ -46,7 +46,7 @@ impl ConversationStore for SqliteStore {
 
     async fn channel(&self, id: &str) -> Result<Option<Channel>, StoreError> {
         let id = id.to_owned();
-        self.with(move |connection| conversations::channel(connection, &id))
+        self.read(move |connection| conversations::channel(connection, &id))
             .await
     }
 
@@ -70,7 +70,7 @@ impl ConversationStore for SqliteStore {
         bot_id: &str,
     ) -> Result<Vec<FaqEntry>, StoreError> {
         let (tenant_id, bot_id) = (tenant_id.to_owned(), bot_id.to_owned());
-        self.with(move |connection| conversations::faq_entries(connection, &tenant_id, &bot_id))
+        self.read(move |connection| conversations::faq_entries(connection, &tenant_id, &bot_id))
             .await
     }
 
@@ -94,7 +94,7 @@ impl ConversationStore for SqliteStore {
             channel_id.to_owned(),
             channel_user_id.to_owned(),
         );
-        self.with(move |connection| {
+        self.read(move |connection| {
             conversations::current_conversation(connection, &tenant_id, &channel_id, &user)
         })
         .await
@@ -106,7 +106,7 @@ impl ConversationStore for SqliteStore {
         contact_id: &str,
     ) -> Result<Option<Contact>, StoreError> {
         let (tenant_id, id) = (tenant_id.to_owned(), contact_id.to_owned());
-        self.with(move |connection| conversations::contact(connection, &tenant_id, &id))
+        self.read(move |connection| conversations::contact(connection, &tenant_id, &id))
             .await
     }
 
@@ -116,7 +116,7 @@ impl ConversationStore for SqliteStore {
         conversation_id: &str,
     ) -> Result<Option<Conversation>, StoreError> {
         let (tenant_id, id) = (tenant_id.to_owned(), conversation_id.to_owned());
-        self.with(move |connection| conversations::conversation(connection, &tenant_id, &id))
+        self.read(move |connection| conversations::conversation(connection, &tenant_id, &id))
             .await
     }
 
@@ -152,7 +152,7 @@ impl ConversationStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Message>, StoreError> {
         let (tenant_id, id) = (tenant_id.to_owned(), conversation_id.to_owned());
-        self.with(move |connection| {
+        self.read(move |connection| {
             conversations::messages_after(connection, &tenant_id, &id, after_id, limit)
         })
         .await
@@ -165,7 +165,7 @@ impl ConversationStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Message>, StoreError> {
         let (tenant_id, id) = (tenant_id.to_owned(), conversation_id.to_owned());
-        self.with(move |connection| {
+        self.read(move |connection| {
             conversations::latest_messages(connection, &tenant_id, &id, limit)
         })
         .await
@@ -177,7 +177,7 @@ impl ConversationStore for SqliteStore {
         conversation_id: &str,
     ) -> Result<Vec<StoredDecision>, StoreError> {
         let (tenant_id, id) = (tenant_id.to_owned(), conversation_id.to_owned());
-        self.with(move |connection| conversations::turn_decisions(connection, &tenant_id, &id))
+        self.read(move |connection| conversations::turn_decisions(connection, &tenant_id, &id))
             .await
     }
 }
@@ -236,7 +236,7 @@ impl QueueStore for SqliteStore {
     }
 
     async fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>, StoreError> {
-        self.with(move |connection| queue::outbox_row(connection, id))
+        self.read(move |connection| queue::outbox_row(connection, id))
             .await
     }
 
@@ -246,17 +246,17 @@ impl QueueStore for SqliteStore {
         conversation_id: &str,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         let (tenant_id, id) = (tenant_id.to_owned(), conversation_id.to_owned());
-        self.with(move |connection| queue::outbox_of_conversation(connection, &tenant_id, &id))
+        self.read(move |connection| queue::outbox_of_conversation(connection, &tenant_id, &id))
             .await
     }
 
     async fn delivery_log(&self, outbox_id: i64) -> Result<Vec<DeliveryAttempt>, StoreError> {
-        self.with(move |connection| queue::delivery_log(connection, outbox_id))
+        self.read(move |connection| queue::delivery_log(connection, outbox_id))
             .await
     }
 
     async fn queue_depths(&self) -> Result<QueueDepths, StoreError> {
-        self.with(|connection| queue::queue_depths(connection))
+        self.read(|connection| queue::queue_depths(connection))
             .await
     }
 }
