@@ -29,6 +29,13 @@ fn demo_shop(config: &str) -> tempfile::TempDir {
     data
 }
 
+/// A new socket to the demo bot.
+async fn visit(server: &Server) -> Visitor {
+    Visitor::connect(server.base_url(), "may")
+        .await
+        .expect("the demo bot exists")
+}
+
 fn serve(data: &Path) -> Server {
     Server::start(data, std::iter::empty::<&str>())
 }
@@ -51,9 +58,7 @@ fn messages_by_id(frames: &[Value]) -> HashMap<i64, Value> {
 async fn the_cod_question_gets_the_faq_answer() {
     let data = demo_shop("");
     let server = serve(data.path());
-    let mut visitor = Visitor::connect(server.base_url(), "may")
-        .await
-        .expect("bot exists");
+    let mut visitor = visit(&server).await;
     let ready = visitor.hello(None, None).await;
     assert!(
         ready["visitor_id"]
@@ -77,9 +82,7 @@ async fn the_cod_question_gets_the_faq_answer() {
 async fn an_unknown_question_is_asked_to_be_rephrased_not_answered_wrongly() {
     let data = demo_shop("");
     let server = serve(data.path());
-    let mut visitor = Visitor::connect(server.base_url(), "may")
-        .await
-        .expect("bot exists");
+    let mut visitor = visit(&server).await;
     visitor.hello(None, None).await;
     visitor.say("c-1", "hôm nay trời có mưa không?").await;
     let reply = visitor.bot_reply().await;
@@ -102,9 +105,7 @@ async fn an_unknown_bot_is_a_404_json_error() {
 async fn bad_frames_get_clear_errors_and_the_connection_survives() {
     let data = demo_shop("");
     let server = serve(data.path());
-    let mut visitor = Visitor::connect(server.base_url(), "may")
-        .await
-        .expect("bot exists");
+    let mut visitor = visit(&server).await;
     visitor.say("early", "before hello").await;
     assert_eq!(
         visitor.next_of_type("error").await["code"],
@@ -149,9 +150,7 @@ async fn bad_frames_get_clear_errors_and_the_connection_survives() {
 async fn a_visitor_over_the_rate_limit_is_told_to_wait_and_keeps_the_connection() {
     let data = demo_shop("[widget]\nmessages_per_second = 1\nburst = 2\n");
     let server = serve(data.path());
-    let mut visitor = Visitor::connect(server.base_url(), "may")
-        .await
-        .expect("bot exists");
+    let mut visitor = visit(&server).await;
     visitor.hello(None, None).await;
     for index in 0..4 {
         visitor.say(&format!("m{index}"), COD_QUESTION).await;
@@ -169,24 +168,18 @@ async fn a_visitor_over_the_rate_limit_is_told_to_wait_and_keeps_the_connection(
 async fn a_resent_message_is_stored_and_answered_once() {
     let data = demo_shop("");
     let server = serve(data.path());
-    let mut visitor = Visitor::connect(server.base_url(), "may")
-        .await
-        .expect("bot exists");
+    let mut visitor = visit(&server).await;
     let ready = visitor.hello(None, None).await;
     let visitor_id = ready["visitor_id"].as_str().expect("visitor id").to_owned();
     visitor.say("same", COD_QUESTION).await;
     visitor.next_of_type("ack").await;
     visitor.bot_reply().await;
     // The widget lost the ack and resends after reconnecting.
-    let mut again = Visitor::connect(server.base_url(), "may")
-        .await
-        .expect("bot exists");
+    let mut again = visit(&server).await;
     again.hello(Some(&visitor_id), None).await;
     again.say("same", COD_QUESTION).await;
     again.next_of_type("ack").await;
-    let mut fresh = Visitor::connect(server.base_url(), "may")
-        .await
-        .expect("bot exists");
+    let mut fresh = visit(&server).await;
     let history = fresh.hello(Some(&visitor_id), None).await;
     let senders: Vec<&str> = history["messages"]
         .as_array()
@@ -201,9 +194,7 @@ async fn a_resent_message_is_stored_and_answered_once() {
 async fn a_reconnecting_visitor_gets_what_it_missed_exactly_once() {
     let data = demo_shop("");
     let server = serve(data.path());
-    let mut visitor = Visitor::connect(server.base_url(), "may")
-        .await
-        .expect("bot exists");
+    let mut visitor = visit(&server).await;
     let ready = visitor.hello(None, None).await;
     let visitor_id = ready["visitor_id"].as_str().expect("visitor id").to_owned();
     visitor.say("q1", COD_QUESTION).await;
@@ -213,9 +204,7 @@ async fn a_reconnecting_visitor_gets_what_it_missed_exactly_once() {
     visitor.say("q2", "Đặt hàng bao lâu thì nhận được?").await;
     visitor.next_of_type("ack").await;
     drop(visitor);
-    let mut back = Visitor::connect(server.base_url(), "may")
-        .await
-        .expect("bot exists");
+    let mut back = visit(&server).await;
     let mut ready = back.hello(Some(&visitor_id), Some(last_seen)).await;
     let mut frames: Vec<Value> = ready["messages"].as_array().cloned().unwrap_or_default();
     // The answer may still be on its way: then it arrives live, not in `ready`.
@@ -227,9 +216,7 @@ async fn a_reconnecting_visitor_gets_what_it_missed_exactly_once() {
     assert_eq!(by_id.len(), 2, "the question and its answer: {frames:#?}");
     // A second resume from the newest id has nothing new.
     let newest = by_id.keys().max().copied();
-    let mut again = Visitor::connect(server.base_url(), "may")
-        .await
-        .expect("bot exists");
+    let mut again = visit(&server).await;
     ready = again.hello(Some(&visitor_id), newest).await;
     assert_eq!(ready["messages"], json!([]));
 }
@@ -238,9 +225,7 @@ async fn a_reconnecting_visitor_gets_what_it_missed_exactly_once() {
 async fn send_questions(server: &Server, visitors: usize, count: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for _ in 0..visitors {
-        let mut visitor = Visitor::connect(server.base_url(), "may")
-            .await
-            .expect("bot exists");
+        let mut visitor = visit(server).await;
         let ready = visitor.hello(None, None).await;
         for index in 0..count {
             visitor.say(&format!("q{index}"), COD_QUESTION).await;
@@ -255,9 +240,7 @@ async fn send_questions(server: &Server, visitors: usize, count: usize) -> Vec<S
 /// checks none is there twice.
 async fn assert_all_answered_once(server: &Server, visitors: &[String], count: usize) {
     for visitor_id in visitors {
-        let mut visitor = Visitor::connect(server.base_url(), "may")
-            .await
-            .expect("bot exists");
+        let mut visitor = visit(server).await;
         let ready = visitor.hello(Some(visitor_id), None).await;
         let mut frames: Vec<Value> = ready["messages"].as_array().cloned().unwrap_or_default();
         let answers = |frames: &[Value]| frames.iter().filter(|f| f["sender"] == "bot").count();
