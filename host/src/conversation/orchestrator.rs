@@ -121,12 +121,13 @@ impl Orchestrator {
     ) -> Result<Answer, StoreError> {
         let started = Instant::now();
         let mut trace = Vec::new();
-        let tiers: [(&str, TierOutcome); 3] = [
-            ("fast_path", self.fast_path(bot, question).await?),
-            ("knowledge", knowledge_path()),
-            ("agentic", agentic_path()),
-        ];
-        for (tier, outcome) in tiers {
+        // Cheapest first, each run only when the ones before it were not confident.
+        for tier in ["fast_path", "knowledge", "agentic"] {
+            let outcome = match tier {
+                "fast_path" => self.fast_path(bot, question).await?,
+                "knowledge" => knowledge_path(),
+                _ => agentic_path(),
+            };
             match outcome {
                 TierOutcome::Confident {
                     reply,

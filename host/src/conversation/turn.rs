@@ -91,10 +91,9 @@ impl TurnRunner {
                 let question = content.text.clone().unwrap_or_default();
                 (content, question)
             }
-            InboundKind::Postback { title, payload } => (Content::text(title.clone()), {
-                tracing::debug!(%payload, "postback");
-                title
-            }),
+            // The button's title is what the customer "said"; its payload matters once
+            // flows or tools read it.
+            InboundKind::Postback { title, .. } => (Content::text(title.clone()), title),
             // Follows, reads and raw events carry nothing to answer (yet).
             InboundKind::Follow
             | InboundKind::Unfollow
