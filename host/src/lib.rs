@@ -8,6 +8,7 @@
 //! - [`conversation`]: tenants, bots, sessions, messages and the message pipeline;
 //! - [`delivery`]: the outbox dispatcher, retries and dead letters;
 //! - [`http`]: the widget, webhooks and health checks;
+//! - [`knowledge`]: embeddings, vector search and hybrid retrieval over FAQ and documents;
 //! - [`serve`]: the running host (HTTP + workers + dispatcher);
 //! - [`plugins`]: the sandboxed plugin host (manifests, engine, limits, breaker, registry);
 //! - [`store`]: the `Store` trait and its SQLite implementation;
@@ -20,6 +21,7 @@ pub mod config;
 pub mod conversation;
 pub mod delivery;
 pub mod http;
+pub mod knowledge;
 mod leased_work;
 pub mod plugins;
 pub mod serve;

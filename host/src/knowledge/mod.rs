@@ -1,0 +1,5 @@
+//! Knowledge: what the bot knows (FAQ entries, documents) and how it finds the right piece
+//! for a customer's question: an offline multilingual embedder, a vector index, a lexical
+//! index over Vietnamese text folded to plain letters, and the fusion of both.
+
+pub mod vector;
