@@ -6,11 +6,13 @@
 //! a search never sees another tenant's vectors.
 
 pub mod memory;
+pub mod qdrant;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use memory::MemoryIndex;
+pub use qdrant::QdrantIndex;
 
 /// The tenant and bot a point belongs to; searches never cross partitions.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
