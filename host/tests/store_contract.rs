@@ -10,8 +10,14 @@ mod postgres_server;
 mod conversations;
 #[path = "store_contract/directory.rs"]
 mod directory;
+#[path = "store_contract/embeddings.rs"]
+mod embeddings;
+#[path = "store_contract/faq_edits.rs"]
+mod faq_edits;
 #[path = "store_contract/inbox.rs"]
 mod inbox;
+#[path = "store_contract/knowledge.rs"]
+mod knowledge;
 #[path = "store_contract/kv.rs"]
 mod kv;
 #[path = "store_contract/outbox.rs"]

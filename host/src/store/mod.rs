@@ -3,6 +3,7 @@
 
 pub(crate) mod codec;
 mod conversations;
+mod knowledge;
 mod model;
 pub mod postgres;
 mod queue;
@@ -14,6 +15,7 @@ pub use codec::new_id;
 pub use conversations::{
     ConversationOpening, ConversationStore, StoredDecision, TurnCommit, TurnCommitted,
 };
+pub use knowledge::{Document, DocumentChunk, KnowledgeStore, StoredEmbedding};
 pub use model::{BreakerTrip, InstalledPlugin, KvQuota, KvScope, TenantPluginSettings};
 pub use queue::{
     AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
@@ -51,9 +53,9 @@ pub enum StoreError {
 }
 
 /// Everything the host persists. Every tenant-scoped method takes the tenant explicitly.
-/// Conversations and the pipeline's queues are in the supertraits.
+/// Conversations, the pipeline's queues and knowledge are in the supertraits.
 #[async_trait]
-pub trait Store: ConversationStore + QueueStore + Send + Sync + 'static {
+pub trait Store: ConversationStore + QueueStore + KnowledgeStore + Send + Sync + 'static {
     /// Applies the migrations not yet applied; returns how many ran.
     async fn migrate(&self) -> Result<usize, StoreError>;
 

@@ -22,6 +22,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0002_conversations.sql",
         include_str!("../../../../migrations/postgres/0002_conversations.sql"),
     ),
+    (
+        3,
+        "0003_knowledge.sql",
+        include_str!("../../../../migrations/postgres/0003_knowledge.sql"),
+    ),
 ];
 
 /// The lock key: migrations of different schemas (one per test, one per deployment) do

@@ -5,6 +5,7 @@
 mod conversations;
 mod directory;
 mod error;
+mod knowledge;
 mod kv;
 mod migrations;
 mod plugins;

@@ -17,6 +17,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0002_conversations.sql",
         include_str!("../../../../migrations/sqlite/0002_conversations.sql"),
     ),
+    (
+        3,
+        "0003_knowledge.sql",
+        include_str!("../../../../migrations/sqlite/0003_knowledge.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.

@@ -2,6 +2,7 @@
 
 mod checkpoint;
 mod conversations;
+mod knowledge;
 mod kv;
 mod migrations;
 mod plugins;
