@@ -2,4 +2,9 @@
 //! for a customer's question: an offline multilingual embedder, a vector index, a lexical
 //! index over Vietnamese text folded to plain letters, and the fusion of both.
 
+pub mod analyze;
+pub mod lexical;
+pub mod lexicon;
+pub mod restore;
+pub mod text;
 pub mod vector;
