@@ -3,6 +3,7 @@
 //! index over Vietnamese text folded to plain letters, and the fusion of both.
 
 pub mod analyze;
+pub mod documents;
 pub mod lexical;
 pub mod lexicon;
 pub mod restore;
