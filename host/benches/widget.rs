@@ -253,7 +253,7 @@ async fn run_host(store: Arc<dyn Store>, load: Load) -> LoadReport {
     let shutdown = CancellationToken::new();
     let host = tokio::spawn({
         let shutdown = shutdown.clone();
-        async move { loa::serve::serve(&config, store, None, listener, shutdown).await }
+        async move { loa::serve::serve(&config, store, None, None, listener, shutdown).await }
     });
     let report = load::drive(&format!("ws://{address}/v1/widget/{BOT}/ws"), load).await;
     shutdown.cancel();

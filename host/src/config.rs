@@ -48,6 +48,8 @@ pub struct HostConfig {
     pub pipeline: crate::conversation::pipeline::PipelineConfig,
     /// The outbox dispatcher: concurrency, retries, dead letters.
     pub delivery: crate::delivery::DeliveryConfig,
+    /// The embedding model and the vector index.
+    pub knowledge: crate::knowledge::KnowledgeConfig,
 }
 
 /// The database behind the store.
@@ -83,6 +85,7 @@ impl Default for HostConfig {
             widget: crate::http::widget::WidgetConfig::default(),
             pipeline: crate::conversation::pipeline::PipelineConfig::default(),
             delivery: crate::delivery::DeliveryConfig::default(),
+            knowledge: crate::knowledge::KnowledgeConfig::default(),
         }
     }
 }

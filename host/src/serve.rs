@@ -16,6 +16,7 @@ use crate::conversation::turn::TurnRunner;
 use crate::delivery::Dispatcher;
 use crate::http::widget::WidgetState;
 use crate::http::{AppState, router};
+use crate::knowledge::Knowledge;
 use crate::plugins::registry::PluginRegistry;
 use crate::store::Store;
 
@@ -34,6 +35,7 @@ pub async fn serve(
     config: &HostConfig,
     store: Arc<dyn Store>,
     plugins: Option<Arc<PluginRegistry>>,
+    knowledge: Option<Arc<Knowledge>>,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
@@ -45,13 +47,14 @@ pub async fn serve(
         plugins.clone(),
         Arc::clone(&live),
         Arc::clone(&outbox_wake),
+        knowledge.clone(),
     ));
     // Workers stop on their own token, cancelled only after HTTP stopped accepting, so
     // every message acknowledged to a visitor is still picked up before exit.
     let work_shutdown = CancellationToken::new();
     let workers = InboxWorkers::new(
         Arc::clone(&store),
-        turns,
+        Arc::clone(&turns),
         config.pipeline.clone(),
         Arc::clone(&inbox_wake),
     );
@@ -71,6 +74,8 @@ pub async fn serve(
         live,
         inbox_wake,
         widget: Arc::new(WidgetState::new(config.widget.clone())),
+        knowledge,
+        turns: Arc::clone(&turns),
         shutdown: shutdown.clone(),
     };
     let app = router(state, &config.http);

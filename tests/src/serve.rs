@@ -24,8 +24,22 @@ pub struct Server {
 
 impl Server {
     /// Starts `loa --data-dir DATA --host-config DATA/loa.toml serve --listen 127.0.0.1:0
-    /// ARGS…` and waits for its "listening on" line.
+    /// --no-knowledge ARGS…` and waits for its "listening on" line. Without the knowledge
+    /// tier: the tests of the pipeline, widget and plugins must not each load the 1 GB
+    /// embedding model; the knowledge tests use [`Server::start_with_knowledge`].
     pub fn start<I, S>(data_dir: &Path, args: I) -> Server
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut all: Vec<std::ffi::OsString> = vec!["--no-knowledge".into()];
+        all.extend(args.into_iter().map(|arg| arg.as_ref().to_owned()));
+        Self::start_with_knowledge(data_dir, all)
+    }
+
+    /// Like [`Server::start`], with the knowledge tier (the embedding model must be
+    /// installed: `cargo xtask fetch-model`).
+    pub fn start_with_knowledge<I, S>(data_dir: &Path, args: I) -> Server
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,

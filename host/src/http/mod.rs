@@ -66,6 +66,10 @@ pub struct AppState {
     pub inbox_wake: Arc<Notify>,
     /// The widget's settings and per-visitor rate limiter.
     pub widget: Arc<widget::WidgetState>,
+    /// FAQ and document retrieval, when the embedding model is available.
+    pub knowledge: Option<Arc<crate::knowledge::Knowledge>>,
+    /// The turn runner (its orchestrator caches FAQs: admin writes invalidate them).
+    pub turns: Arc<crate::conversation::turn::TurnRunner>,
     /// Cancelled when the host starts shutting down.
     pub shutdown: CancellationToken,
 }

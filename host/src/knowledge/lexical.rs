@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::text::fold_tokens;
+use super::text::{fold_tokens, has_diacritics, words};
 
 /// BM25 term-frequency saturation.
 const K1: f32 = 1.2;
@@ -22,13 +22,27 @@ const STOP_WORDS: &[&str] = &[
     "gi", "j", "duoc", "dc", "co", "khong", "k", "ko", "roi", "r",
 ];
 
-/// Terms of a text: folded syllables (without stop words) and adjacent pairs of them.
+/// Terms of a text: folded syllables (without stop words), adjacent pairs of them, and
+/// the accented form of each syllable that has accents (marked `=lụa`). Folding merges
+/// words that differ only by accents (`lụa` silk, `lựa` choose, `lúa` rice); the accented
+/// terms tell them apart whenever both sides have accents (the query analysis restores
+/// them), while the folded ones still match text typed without.
 pub fn terms(text: &str) -> Vec<String> {
-    let tokens: Vec<String> = fold_tokens(text)
-        .into_iter()
-        .filter(|token| !STOP_WORDS.contains(&token.as_str()))
-        .collect();
-    let mut terms = tokens.clone();
+    let folded = fold_tokens(text);
+    let accented = words(text);
+    let aligned = folded.len() == accented.len();
+    let mut tokens = Vec::with_capacity(folded.len());
+    let mut terms = Vec::new();
+    for (index, token) in folded.into_iter().enumerate() {
+        if STOP_WORDS.contains(&token.as_str()) {
+            continue;
+        }
+        if aligned && has_diacritics(&accented[index]) {
+            terms.push(format!("={}", accented[index]));
+        }
+        tokens.push(token);
+    }
+    terms.extend(tokens.iter().cloned());
     terms.extend(
         tokens
             .windows(2)
@@ -160,7 +174,7 @@ mod tests {
     fn terms_are_folded_syllables_and_pairs_without_stop_words() {
         assert_eq!(
             terms("Shop có giao hàng không ạ?"),
-            vec!["giao", "hang", "giao hang"]
+            vec!["=hàng", "giao", "hang", "giao hang"]
         );
     }
 

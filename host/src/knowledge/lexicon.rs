@@ -138,6 +138,8 @@ pub struct Lexicon {
     english_words: HashSet<String>,
     /// Folded phrases of a customer who wants a person.
     human: Vec<String>,
+    /// Every Vietnamese text of the lexicon, accents kept (a dictionary for restoration).
+    vietnamese: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -181,6 +183,9 @@ impl Lexicon {
     pub fn parse(text: &str) -> Result<Self, LexiconError> {
         let file: LexiconFile =
             toml::from_str(text).map_err(|error| LexiconError(error.to_string()))?;
+        let mut vietnamese: Vec<String> = file.shorthand.values().cloned().collect();
+        vietnamese.extend(file.english.values().cloned());
+        vietnamese.extend(file.synonyms.groups.iter().flatten().cloned());
         let shorthand = file
             .shorthand
             .into_iter()
@@ -222,7 +227,13 @@ impl Lexicon {
             longest_english,
             english_words,
             human,
+            vietnamese,
         })
+    }
+
+    /// Every Vietnamese phrase of the lexicon, with its accents.
+    pub fn vietnamese(&self) -> impl Iterator<Item = &str> {
+        self.vietnamese.iter().map(String::as_str)
     }
 
     /// What a folded shorthand token stands for, if it is one.

@@ -45,7 +45,7 @@ async fn a_bot_round_trips_and_its_settings_are_replaced(store: Arc<dyn Store>) 
 
     stored.name = "Trợ lý Mây".into();
     stored.settings.languages = vec!["en".into()];
-    stored.settings.thresholds.faq_semantic = 0.9;
+    stored.settings.thresholds.faq = 0.9;
     store.put_bot(&stored).await.expect("update");
     assert_eq!(store.bot(&shop.bot).await.expect("bot"), Some(stored));
     assert_eq!(store.bot("nobody").await.expect("bot"), None);
