@@ -29,7 +29,7 @@
 //! `LOA_BENCH_QUICK=1` means 1 round, 200 searches, 10k points at most (10 tenants) and
 //! short criterion runs; the other variables still override it. The model comes from
 //! `cargo xtask fetch-model` (`LOA_MODEL_DIR`, `LOA_ORT_DYLIB`), the data from
-//! `shared/data` beside the repository (`LOA_BENCH_DATA`). `RUST_LOG` shows the host's
+//! `samples/demo-shop/eval` and `docs` (`LOA_BENCH_DATA` for another copy). `RUST_LOG` shows the host's
 //! logs (default: warnings).
 
 #[path = "knowledge/search.rs"]

@@ -1,4 +1,4 @@
-//! The shop's real documents (`shared/data/shop-docs`) turned into chunks: the size limits,
+//! The shop's real documents (`samples/demo-shop/docs`, a copy of `shared/data/shop-docs`) turned into chunks: the size limits,
 //! heading paths, tables and lists kept together, markup gone and no word lost; and the
 //! errors an admin sees for files loa cannot use.
 
@@ -15,10 +15,10 @@ const SHOP_DOCS: [&str; 3] = [
     "bao-quan-san-pham.md",
 ];
 
-/// `shared/` sits beside the repository, locally and in CI.
+/// The copy in the repository, so a fresh clone (CI) has it.
 fn shop_doc(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/shop-docs")
+        .join("../samples/demo-shop/docs")
         .join(name)
 }
 

@@ -19,12 +19,23 @@ use loa::store::{Document, Store};
 const TENANT: &str = "bench";
 const BOT: &str = "bench";
 
-/// `shared/data` (beside the repository, as for `host/tests/documents.rs`), or
-/// `$LOA_BENCH_DATA`.
+/// The demo shop's evaluation files (`samples/demo-shop/eval`: `shop-faq.jsonl`,
+/// `faq-eval-public.jsonl`), or `$LOA_BENCH_DATA`.
 pub fn data_dir() -> PathBuf {
     std::env::var_os("LOA_BENCH_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/demo-shop/eval"))
+}
+
+/// The demo shop's documents: `shop-docs` beside the data files when `$LOA_BENCH_DATA`
+/// names a copy of `shared/data`, else `samples/demo-shop/docs`.
+pub fn docs_dir() -> PathBuf {
+    let beside = data_dir().join("shop-docs");
+    if beside.is_dir() {
+        beside
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/demo-shop/docs")
+    }
 }
 
 /// What importing the demo shop cost.
@@ -111,7 +122,7 @@ pub async fn import() -> Shop {
 
     let started = Instant::now();
     let faq = read_faq(&data.join("shop-faq.jsonl")).unwrap_or_else(|error| panic!("{error}"));
-    let documents = read_documents(&data.join("shop-docs"));
+    let documents = read_documents(&docs_dir());
     store
         .replace_faq(TENANT, BOT, &faq)
         .await
