@@ -1,6 +1,8 @@
 //! The host's HTTP surface: the widget (script, config, WebSocket), channel webhooks,
-//! health checks, and the shop's own static site when one is configured.
+//! health checks, the admin API (a bot's FAQ and documents), and the shop's own static
+//! site when one is configured.
 
+pub mod admin;
 pub mod error;
 mod health;
 mod hooks;
@@ -40,6 +42,11 @@ pub struct HttpConfig {
     /// Seconds to wait for in-flight turns and sends on shutdown before exiting anyway.
     /// Default 20.
     pub drain_secs: u64,
+    /// Bearer token of the admin API (`/v1/bots/{bot}/faq`, `/v1/bots/{bot}/documents`).
+    /// Also `LOA_ADMIN_TOKEN` (used when this is unset). Default none: the admin API
+    /// answers 503, so a bare `loa serve` exposes no write access. Interim: replaced by
+    /// accounts and roles.
+    pub admin_token: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -49,7 +56,19 @@ impl Default for HttpConfig {
             site_dir: None,
             max_body_kib: 1024,
             drain_secs: 20,
+            admin_token: None,
         }
+    }
+}
+
+impl HttpConfig {
+    /// The admin API's token: `admin_token`, else `$LOA_ADMIN_TOKEN`; a blank one counts
+    /// as none (an empty bearer must never open the admin API).
+    pub fn admin_token(&self) -> Option<String> {
+        self.admin_token
+            .clone()
+            .or_else(|| std::env::var("LOA_ADMIN_TOKEN").ok())
+            .filter(|token| !token.trim().is_empty())
     }
 }
 
@@ -81,6 +100,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/v1/hooks/{channel_id}", any(hooks::webhook))
         .merge(widget::routes())
+        .merge(admin::routes(config))
         .layer(DefaultBodyLimit::max(
             config.max_body_kib.saturating_mul(1024),
         ))
