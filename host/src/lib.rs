@@ -5,6 +5,7 @@
 //! WebAssembly plugin loaded through the `loa:plugin` WIT contract (see `wit/`).
 //!
 //! Modules, one per concern:
+//! - [`auth`]: roles and permissions, passwords, tokens, API keys, secrets at rest;
 //! - [`conversation`]: tenants, bots, sessions, messages and the message pipeline;
 //! - [`delivery`]: the outbox dispatcher, retries and dead letters;
 //! - [`http`]: the widget, webhooks and health checks;
@@ -17,6 +18,7 @@
 #![deny(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
+pub mod auth;
 pub mod config;
 pub mod conversation;
 pub mod delivery;

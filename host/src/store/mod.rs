@@ -1,6 +1,7 @@
 //! Storage: one [`Store`] trait for everything the host keeps, with a SQLite implementation
 //! (the embedded default) and a PostgreSQL one. One contract test suite runs against each.
 
+mod accounts;
 pub(crate) mod codec;
 mod conversations;
 mod knowledge;
@@ -11,6 +12,10 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
+pub use accounts::{
+    AccountStore, ApiKey, AuditEntry, ConversationFilter, Membership, NewAuditEntry,
+    RefreshSession, User,
+};
 pub use codec::new_id;
 pub use conversations::{
     ConversationOpening, ConversationStore, StoredDecision, TurnCommit, TurnCommitted,
