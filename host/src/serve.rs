@@ -76,6 +76,9 @@ pub async fn serve(
         widget: Arc::new(WidgetState::new(config.widget.clone())),
         knowledge,
         turns: Arc::clone(&turns),
+        limits: Arc::new(crate::http::limits::RateLimits::new(
+            &config.http.rate_limits,
+        )),
         shutdown: shutdown.clone(),
     };
     let app = router(state, &config.http);
@@ -87,6 +90,8 @@ pub async fn serve(
             tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
         }
     });
+    // With the peer's address: rate limits per client IP and the audit log need it.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { http_shutdown.cancelled().await })
         .await;

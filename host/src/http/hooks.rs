@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
+use super::limits::Limited;
 use super::{ApiError, AppState};
 use crate::conversation::model::ChannelKind;
 use crate::conversation::pipeline::now_ms;
@@ -24,6 +25,10 @@ pub async fn webhook(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // Before anything else: a flood costs no database read and no plugin call.
+    if let Err(refused) = state.limits.check(Limited::Webhook, &channel_id) {
+        return Ok(refused.into_response());
+    }
     let body = body.map_err(|rejection| {
         ApiError::new(rejection.status(), "bad_body", rejection.body_text())
     })?;

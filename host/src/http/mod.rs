@@ -6,6 +6,8 @@ pub mod admin;
 pub mod error;
 mod health;
 mod hooks;
+pub mod limits;
+pub mod security;
 pub mod widget;
 
 use std::path::PathBuf;
@@ -47,6 +49,11 @@ pub struct HttpConfig {
     /// answers 503, so a bare `loa serve` exposes no write access. Interim: replaced by
     /// accounts and roles.
     pub admin_token: Option<String>,
+    /// Origins (`https://admin.may.vn`) whose pages may call the admin API from a browser
+    /// (CORS). Default none: only pages served by this host.
+    pub admin_origins: Vec<String>,
+    /// Rate limits of logins, token refreshes, the admin API and webhooks.
+    pub rate_limits: limits::RateLimitConfig,
 }
 
 impl Default for HttpConfig {
@@ -57,6 +64,8 @@ impl Default for HttpConfig {
             max_body_kib: 1024,
             drain_secs: 20,
             admin_token: None,
+            admin_origins: Vec::new(),
+            rate_limits: limits::RateLimitConfig::default(),
         }
     }
 }
@@ -89,6 +98,8 @@ pub struct AppState {
     pub knowledge: Option<Arc<crate::knowledge::Knowledge>>,
     /// The turn runner (its orchestrator caches FAQs: admin writes invalidate them).
     pub turns: Arc<crate::conversation::turn::TurnRunner>,
+    /// Rate limits of logins, tokens, the admin API and webhooks.
+    pub limits: Arc<limits::RateLimits>,
     /// Cancelled when the host starts shutting down.
     pub shutdown: CancellationToken,
 }
@@ -105,6 +116,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
             config.max_body_kib.saturating_mul(1024),
         ))
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(security::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     if let Some(site) = &config.site_dir {
