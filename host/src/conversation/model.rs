@@ -49,6 +49,10 @@ pub struct BotSettings {
     /// Plugins this bot runs, middleware in this order. Versions and config come from the
     /// tenant's plugin settings unless overridden here.
     pub plugins: Vec<BotPlugin>,
+    /// Origins (`https://may.vn`) whose pages may embed this bot's widget; `*` allows any.
+    /// Default none: only pages served by this host (the demo). Browsers on other sites
+    /// are refused (403 `origin_not_allowed`).
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for BotSettings {
@@ -58,6 +62,7 @@ impl Default for BotSettings {
             texts: BotTexts::default(),
             thresholds: Thresholds::default(),
             plugins: Vec::new(),
+            allowed_origins: Vec::new(),
         }
     }
 }

@@ -13,13 +13,14 @@ use axum::Json;
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::security::{cross_origin, origin_allowed};
 use super::{ApiError, AppState};
 use crate::conversation::model::{Bot, BotTexts, Channel};
 
@@ -104,8 +105,13 @@ async fn script() -> Response {
         .into_response()
 }
 
-/// The bot and its widget channel, or the 404 the widget shows.
-async fn widget_bot(state: &AppState, bot_id: &str) -> Result<(Bot, Channel), ApiError> {
+/// The bot and its widget channel, or the 404 the widget shows; 403 `origin_not_allowed`
+/// when a browser calls from a site the bot does not list in `allowed_origins`.
+async fn widget_bot(
+    state: &AppState,
+    bot_id: &str,
+    headers: &HeaderMap,
+) -> Result<(Bot, Channel), ApiError> {
     let unknown = || ApiError::not_found("bot_not_found", format!("no bot '{bot_id}'"));
     let bot = state.store.bot(bot_id).await?.ok_or_else(unknown)?;
     let channel = state
@@ -119,31 +125,57 @@ async fn widget_bot(state: &AppState, bot_id: &str) -> Result<(Bot, Channel), Ap
                 format!("bot '{bot_id}' has no web widget"),
             )
         })?;
+    if let Some(origin) = cross_origin(headers)
+        && !origin_allowed(&bot.settings.allowed_origins, origin)
+    {
+        tracing::info!(bot = %bot.id, origin, "widget request from an origin the bot does not allow");
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            format!(
+                "bot '{bot_id}' does not allow its widget on {origin}; add it to the bot's allowed_origins"
+            ),
+        ));
+    }
     Ok((bot, channel))
 }
 
 async fn settings(
     State(state): State<AppState>,
     Path(bot_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let (bot, _) = widget_bot(&state, &bot_id).await?;
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (bot, _) = widget_bot(&state, &bot_id, &headers).await?;
     let lang = bot.settings.default_language().to_owned();
-    Ok(Json(json!({
+    let mut response = Json(json!({
         "bot_id": bot.id,
         "title": bot.name,
         "welcome": BotTexts::pick(&bot.settings.texts.welcome, &lang),
         "lang": lang,
         "languages": bot.settings.languages,
         "max_text_chars": state.widget.config.max_text_chars,
-    })))
+    }))
+    .into_response();
+    // An allowed page on another site reads the answer (CORS); `Vary` keeps caches from
+    // handing one site's answer to another.
+    if let Some(origin) =
+        cross_origin(&headers).and_then(|origin| HeaderValue::from_str(origin).ok())
+    {
+        let response_headers = response.headers_mut();
+        response_headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        response_headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    Ok(response)
 }
 
 async fn connect(
     State(state): State<AppState>,
     Path(bot_id): Path<String>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let (bot, channel) = widget_bot(&state, &bot_id).await?;
+    // Browsers do not apply CORS to WebSockets: the origin check here is the only one.
+    let (bot, channel) = widget_bot(&state, &bot_id, &headers).await?;
     // 64 KiB: 4,000 characters of Vietnamese are at most ~12 KiB of JSON.
     Ok(upgrade
         .max_message_size(64 * 1024)
