@@ -1,0 +1,196 @@
+//! Secrets at rest (plugin API keys, channel tokens): sealed with ChaCha20-Poly1305 under
+//! a key derived from the master key, stored as `enc:v1:<base64(nonce || ciphertext)>`, and
+//! masked in every response: once entered, a secret is never shown again.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+
+use super::master_key::{MasterKey, SECRETS_KEY_LABEL, fill_random};
+
+/// What a sealed value starts with. The version lets a later scheme coexist with this one.
+pub const SEALED_PREFIX: &str = "enc:v1:";
+/// What a response shows instead of a secret, whatever its length (the length is a hint).
+pub const MASKED: &str = "********";
+
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+
+/// Why a value could not be sealed or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// The stored value is not `enc:v1:` followed by base64 of a nonce and a ciphertext.
+    #[error("stored secret is malformed: {0}")]
+    Malformed(&'static str),
+    /// The value was changed, or sealed under another master key.
+    #[error("stored secret cannot be decrypted: it was altered or sealed under another master key")]
+    Undecryptable,
+    /// The OS random number generator or the cipher failed.
+    #[error("cannot seal secret: {0}")]
+    Seal(String),
+}
+
+/// Seals and opens secrets at rest. Cheap to clone; share one per host.
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: ChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox(..)")
+    }
+}
+
+impl SecretBox {
+    /// A box keyed by the `loa/secrets/v1` subkey of `master`.
+    pub fn new(master: &MasterKey) -> Self {
+        let key = master.derive(SECRETS_KEY_LABEL);
+        Self {
+            cipher: ChaCha20Poly1305::new(Key::from_slice(key.as_slice())),
+        }
+    }
+
+    /// Encrypts `plaintext` with a fresh random nonce: sealing the same value twice gives
+    /// two different strings.
+    pub fn seal(&self, plaintext: &str) -> Result<String, SecretError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        fill_random(&mut nonce).map_err(|error| SecretError::Seal(error.to_string()))?;
+        let ciphertext = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
+            .map_err(|_| SecretError::Seal("value too long".to_owned()))?;
+        let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&ciphertext);
+        Ok(format!("{SEALED_PREFIX}{}", STANDARD.encode(sealed)))
+    }
+
+    /// Decrypts a value written by [`SecretBox::seal`]. A value without the `enc:v1:`
+    /// prefix was stored before encryption existed and is returned as it is.
+    pub fn open(&self, stored: &str) -> Result<String, SecretError> {
+        let Some(encoded) = stored.strip_prefix(SEALED_PREFIX) else {
+            return Ok(stored.to_owned());
+        };
+        let sealed = STANDARD
+            .decode(encoded)
+            .map_err(|_| SecretError::Malformed("not base64 after enc:v1:"))?;
+        if sealed.len() < NONCE_LEN + TAG_LEN {
+            return Err(SecretError::Malformed("too short for a nonce and a tag"));
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let plaintext = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map_err(|_| SecretError::Undecryptable)?;
+        // Only seal() writes under this key, and it writes UTF-8.
+        String::from_utf8(plaintext).map_err(|_| SecretError::Malformed("not UTF-8"))
+    }
+
+    /// Whether `stored` is a sealed value (rather than plaintext from before encryption).
+    pub fn is_sealed(stored: &str) -> bool {
+        stored.starts_with(SEALED_PREFIX)
+    }
+}
+
+/// What to show in place of a secret: always [`MASKED`], never a part of the value.
+pub fn mask(_secret: &str) -> &'static str {
+    MASKED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret_box(seed: u8) -> SecretBox {
+        SecretBox::new(&MasterKey::from_bytes([seed; 32]))
+    }
+
+    #[test]
+    fn sealed_value_opens_to_the_plaintext_and_hides_it() {
+        let secrets = secret_box(7);
+        let sealed = secrets.seal("zalo-oa-token-1234 ✓").expect("seal");
+        assert!(sealed.starts_with(SEALED_PREFIX), "{sealed}");
+        assert!(!sealed.contains("zalo"), "{sealed}");
+        assert!(SecretBox::is_sealed(&sealed));
+        assert_eq!(secrets.open(&sealed).expect("open"), "zalo-oa-token-1234 ✓");
+        assert_eq!(
+            secrets
+                .open(&secrets.seal("").expect("seal"))
+                .expect("open"),
+            ""
+        );
+    }
+
+    #[test]
+    fn same_value_seals_differently_each_time() {
+        let secrets = secret_box(7);
+        assert_ne!(
+            secrets.seal("x").expect("seal"),
+            secrets.seal("x").expect("seal")
+        );
+    }
+
+    #[test]
+    fn plaintext_from_before_encryption_reads_as_is() {
+        assert_eq!(
+            secret_box(7).open("legacy-token").expect("open"),
+            "legacy-token"
+        );
+        assert!(!SecretBox::is_sealed("legacy-token"));
+    }
+
+    #[test]
+    fn tampered_value_is_refused() {
+        let secrets = secret_box(7);
+        let sealed = secrets.seal("secret").expect("seal");
+        let mut bytes = STANDARD
+            .decode(&sealed[SEALED_PREFIX.len()..])
+            .expect("base64");
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let tampered = format!("{SEALED_PREFIX}{}", STANDARD.encode(&bytes));
+        assert!(matches!(
+            secrets.open(&tampered),
+            Err(SecretError::Undecryptable)
+        ));
+        bytes[last] ^= 1;
+        bytes[0] ^= 1; // the nonce is authenticated too
+        let tampered = format!("{SEALED_PREFIX}{}", STANDARD.encode(&bytes));
+        assert!(matches!(
+            secrets.open(&tampered),
+            Err(SecretError::Undecryptable)
+        ));
+    }
+
+    #[test]
+    fn another_master_key_cannot_open() {
+        let sealed = secret_box(7).seal("secret").expect("seal");
+        let error = secret_box(8).open(&sealed).expect_err("wrong key");
+        assert!(matches!(error, SecretError::Undecryptable), "{error}");
+    }
+
+    #[test]
+    fn malformed_sealed_values_are_errors_not_panics() {
+        let secrets = secret_box(7);
+        for stored in [
+            "enc:v1:",
+            "enc:v1:!!!",
+            "enc:v1:AAAA",
+            "enc:v1:AAAAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            assert!(
+                matches!(secrets.open(stored), Err(SecretError::Malformed(_))),
+                "{stored}"
+            );
+        }
+    }
+
+    #[test]
+    fn mask_never_reveals_any_part() {
+        assert_eq!(mask("sk-live-abcdef"), "********");
+        assert_eq!(mask("a"), MASKED);
+        assert_eq!(format!("{:?}", secret_box(1)), "SecretBox(..)");
+    }
+}
