@@ -50,6 +50,8 @@ pub struct HostConfig {
     pub delivery: crate::delivery::DeliveryConfig,
     /// The embedding model and the vector index.
     pub knowledge: crate::knowledge::KnowledgeConfig,
+    /// Accounts and keys: the master key, token lifetimes, password policy.
+    pub auth: crate::auth::AuthConfig,
 }
 
 /// The database behind the store.
@@ -86,6 +88,7 @@ impl Default for HostConfig {
             pipeline: crate::conversation::pipeline::PipelineConfig::default(),
             delivery: crate::delivery::DeliveryConfig::default(),
             knowledge: crate::knowledge::KnowledgeConfig::default(),
+            auth: crate::auth::AuthConfig::default(),
         }
     }
 }

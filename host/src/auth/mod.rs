@@ -1,11 +1,13 @@
 //! People and servers that call the admin API: roles and permissions ([`roles`]), the
-//! master key and secrets at rest ([`secrets`]).
+//! master key and secrets at rest ([`secrets`]), the `[auth]` config ([`config`]).
 
+pub mod config;
 mod key_file;
 pub mod master_key;
 pub mod roles;
 pub mod secrets;
 
+pub use config::AuthConfig;
 pub use master_key::{KeyOrigin, MasterKey, MasterKeyError};
 pub use roles::{PERMISSION_TABLE, Permission, Role, Scope, permission_table_markdown};
 pub use secrets::{MASKED, SecretBox, SecretError, mask};
