@@ -83,38 +83,48 @@ pub(super) fn put_bot(connection: &mut Connection, bot: &Bot) -> Result<(), Stor
     transaction.commit().map_err(backend)
 }
 
+pub(super) const BOT_COLUMNS: &str =
+    "id, tenant_id, name, settings_json, widget_secret, created_at_ms";
+
+/// A bot row with its settings still JSON (decoded by [`bot_from_raw`], outside rusqlite's
+/// closure: JSON errors are store errors).
+pub(super) type RawBot = (String, String, String, String, String, i64);
+
+pub(super) fn raw_bot(row: &Row<'_>) -> rusqlite::Result<RawBot> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
+}
+
+pub(super) fn bot_from_raw(
+    (id, tenant_id, name, settings, widget_secret, created_at_ms): RawBot,
+) -> Result<Bot, StoreError> {
+    Ok(Bot {
+        id,
+        tenant_id,
+        name,
+        settings: decode(&settings)?,
+        widget_secret,
+        created_at_ms,
+    })
+}
+
 pub(super) fn bot(connection: &Connection, id: &str) -> Result<Option<Bot>, StoreError> {
-    let row = connection
+    connection
         .query_row(
-            "SELECT id, tenant_id, name, settings_json, widget_secret, created_at_ms
-             FROM bots WHERE id = ?1",
+            &format!("SELECT {BOT_COLUMNS} FROM bots WHERE id = ?1"),
             [id],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, i64>(5)?,
-                ))
-            },
+            raw_bot,
         )
         .optional()
-        .map_err(backend)?;
-    row.map(
-        |(id, tenant_id, name, settings, widget_secret, created_at_ms)| {
-            Ok(Bot {
-                id,
-                tenant_id,
-                name,
-                settings: decode(&settings)?,
-                widget_secret,
-                created_at_ms,
-            })
-        },
-    )
-    .transpose()
+        .map_err(backend)?
+        .map(bot_from_raw)
+        .transpose()
 }
 
 pub(super) fn put_channel(
@@ -143,40 +153,49 @@ pub(super) fn put_channel(
     transaction.commit().map_err(backend)
 }
 
+pub(super) const CHANNEL_COLUMNS: &str =
+    "id, tenant_id, bot_id, kind_json, secrets_json, enabled, created_at_ms";
+
+/// A channel row with its kind and secrets still JSON (see [`channel_from_raw`]).
+pub(super) type RawChannel = (String, String, String, String, String, bool, i64);
+
+pub(super) fn raw_channel(row: &Row<'_>) -> rusqlite::Result<RawChannel> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+    ))
+}
+
+pub(super) fn channel_from_raw(
+    (id, tenant_id, bot_id, kind, secrets, enabled, created_at_ms): RawChannel,
+) -> Result<Channel, StoreError> {
+    Ok(Channel {
+        id,
+        tenant_id,
+        bot_id,
+        kind: decode(&kind)?,
+        secrets: decode(&secrets)?,
+        enabled,
+        created_at_ms,
+    })
+}
+
 pub(super) fn channel(connection: &Connection, id: &str) -> Result<Option<Channel>, StoreError> {
-    let row = connection
+    connection
         .query_row(
-            "SELECT id, tenant_id, bot_id, kind_json, secrets_json, enabled, created_at_ms
-             FROM channels WHERE id = ?1",
+            &format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = ?1"),
             [id],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, bool>(5)?,
-                    row.get::<_, i64>(6)?,
-                ))
-            },
+            raw_channel,
         )
         .optional()
-        .map_err(backend)?;
-    row.map(
-        |(id, tenant_id, bot_id, kind, secrets, enabled, created_at_ms)| {
-            Ok(Channel {
-                id,
-                tenant_id,
-                bot_id,
-                kind: decode(&kind)?,
-                secrets: decode(&secrets)?,
-                enabled,
-                created_at_ms,
-            })
-        },
-    )
-    .transpose()
+        .map_err(backend)?
+        .map(channel_from_raw)
+        .transpose()
 }
 
 pub(super) fn replace_faq(
@@ -225,10 +244,10 @@ pub(super) fn faq_entries(
     rows.map(|json| decode(&json.map_err(backend)?)).collect()
 }
 
-const CONVERSATION_COLUMNS: &str = "id, tenant_id, bot_id, channel_id, contact_id, state, \
+pub(super) const CONVERSATION_COLUMNS: &str = "id, tenant_id, bot_id, channel_id, contact_id, state, \
     language, consecutive_misses, last_activity_ms, created_at_ms";
 
-fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<(Conversation, String)> {
+pub(super) fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<(Conversation, String)> {
     let state: String = row.get(5)?;
     Ok((
         Conversation {
@@ -247,7 +266,7 @@ fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<(Conversation, Strin
     ))
 }
 
-fn with_state(
+pub(super) fn with_state(
     (mut conversation, state): (Conversation, String),
 ) -> Result<Conversation, StoreError> {
     conversation.state = SessionState::parse(&state)

@@ -22,6 +22,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0003_knowledge.sql",
         include_str!("../../../../migrations/sqlite/0003_knowledge.sql"),
     ),
+    (
+        4,
+        "0004_accounts.sql",
+        include_str!("../../../../migrations/sqlite/0004_accounts.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.

@@ -1,9 +1,14 @@
 //! The embedded default store: one SQLite file in the data dir (WAL), nothing to install.
 
+mod account_store;
+mod accounts;
+mod api_keys;
+mod audit;
 mod checkpoint;
 mod conversations;
 mod knowledge;
 mod kv;
+mod listings;
 mod migrations;
 mod plugins;
 mod queue;

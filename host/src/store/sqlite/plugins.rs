@@ -66,39 +66,41 @@ pub(super) fn installed(connection: &mut Connection) -> Result<Vec<InstalledPlug
     Ok(plugins)
 }
 
-pub(super) fn tenant_plugin(
-    connection: &mut Connection,
-    tenant_id: &str,
-    plugin: &str,
-) -> Result<Option<TenantPluginSettings>, StoreError> {
-    let row = connection
-        .query_row(
-            "SELECT pinned_version, enabled, config_json, http_grants, breaker_json
-             FROM tenant_plugins WHERE tenant_id = ?1 AND plugin = ?2",
-            params![tenant_id, plugin],
-            |row| {
-                Ok((
-                    row.get::<_, Option<String>>(0)?,
-                    row.get::<_, bool>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, Option<String>>(4)?,
-                ))
-            },
-        )
-        .optional()
-        .map_err(backend)?;
-    let Some((pinned_version, enabled, config_json, grants_json, breaker_json)) = row else {
-        return Ok(None);
-    };
+const TENANT_PLUGIN_COLUMNS: &str =
+    "tenant_id, plugin, pinned_version, enabled, config_json, http_grants, breaker_json";
+
+/// A settings row with its JSON columns undecoded (see [`settings_from_raw`]).
+type RawSettings = (
+    String,
+    String,
+    Option<String>,
+    bool,
+    String,
+    String,
+    Option<String>,
+);
+
+fn raw_settings(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawSettings> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+    ))
+}
+
+fn settings_from_raw(
+    (tenant_id, plugin, pinned_version, enabled, config_json, grants_json, breaker_json): RawSettings,
+) -> Result<TenantPluginSettings, StoreError> {
     let corrupt = |what: &str, error: &dyn std::fmt::Display| {
         StoreError::Corrupt(format!(
             "tenant '{tenant_id}' plugin '{plugin}' {what}: {error}"
         ))
     };
-    Ok(Some(TenantPluginSettings {
-        tenant_id: tenant_id.to_owned(),
-        plugin: plugin.to_owned(),
+    Ok(TenantPluginSettings {
         pinned_version: pinned_version
             .map(|version| semver::Version::parse(&version))
             .transpose()
@@ -111,7 +113,47 @@ pub(super) fn tenant_plugin(
             .map(|json| serde_json::from_str(&json))
             .transpose()
             .map_err(|error| corrupt("breaker", &error))?,
-    }))
+        tenant_id,
+        plugin,
+    })
+}
+
+pub(super) fn tenant_plugin(
+    connection: &mut Connection,
+    tenant_id: &str,
+    plugin: &str,
+) -> Result<Option<TenantPluginSettings>, StoreError> {
+    connection
+        .query_row(
+            &format!(
+                "SELECT {TENANT_PLUGIN_COLUMNS} FROM tenant_plugins
+                 WHERE tenant_id = ?1 AND plugin = ?2"
+            ),
+            params![tenant_id, plugin],
+            raw_settings,
+        )
+        .optional()
+        .map_err(backend)?
+        .map(settings_from_raw)
+        .transpose()
+}
+
+/// Every plugin a tenant has settings for, by plugin name.
+pub(super) fn tenant_plugins(
+    connection: &Connection,
+    tenant_id: &str,
+) -> Result<Vec<TenantPluginSettings>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(&format!(
+            "SELECT {TENANT_PLUGIN_COLUMNS} FROM tenant_plugins WHERE tenant_id = ?1
+             ORDER BY plugin"
+        ))
+        .map_err(backend)?;
+    let rows = statement
+        .query_map([tenant_id], raw_settings)
+        .map_err(backend)?;
+    rows.map(|row| settings_from_raw(row.map_err(backend)?))
+        .collect()
 }
 
 pub(super) fn put_tenant_plugin(

@@ -1,0 +1,80 @@
+-- People and their access: users, tenant memberships with a role, refresh-token
+-- sessions, API keys, and the append-only audit log.
+--
+-- No secret is stored: passwords are argon2id hashes, refresh tokens and API keys SHA-256
+-- hashes of their random part.
+
+-- email: stored lower-case by the store, so UNIQUE is case-insensitive.
+CREATE TABLE users (
+    id                     TEXT PRIMARY KEY,
+    email                  TEXT NOT NULL UNIQUE,
+    display_name           TEXT NOT NULL,
+    password_hash          TEXT NOT NULL DEFAULT '',
+    password_changed_at_ms INTEGER NOT NULL,
+    disabled               INTEGER NOT NULL DEFAULT 0,
+    created_at_ms          INTEGER NOT NULL
+);
+
+CREATE TABLE memberships (
+    tenant_id     TEXT NOT NULL REFERENCES tenants(id),
+    user_id       TEXT NOT NULL REFERENCES users(id),
+    role          TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'operator', 'viewer')),
+    created_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX memberships_by_user ON memberships (user_id);
+
+CREATE TABLE refresh_sessions (
+    id            TEXT PRIMARY KEY,
+    family_id     TEXT NOT NULL,
+    user_id       TEXT NOT NULL REFERENCES users(id),
+    token_hash    TEXT NOT NULL UNIQUE,
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    rotated_at_ms INTEGER,
+    revoked_at_ms INTEGER
+);
+CREATE INDEX refresh_sessions_by_family ON refresh_sessions (family_id);
+CREATE INDEX refresh_sessions_by_user ON refresh_sessions (user_id);
+
+CREATE TABLE api_keys (
+    id              TEXT PRIMARY KEY,
+    tenant_id       TEXT NOT NULL REFERENCES tenants(id),
+    name            TEXT NOT NULL,
+    prefix          TEXT NOT NULL,
+    secret_hash     TEXT NOT NULL,
+    scopes_json     TEXT NOT NULL DEFAULT '[]',
+    created_by      TEXT NOT NULL,
+    created_at_ms   INTEGER NOT NULL,
+    last_used_at_ms INTEGER,
+    revoked_at_ms   INTEGER
+);
+CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, created_at_ms);
+
+-- tenant_id is NULL for events of no tenant (a failed login of an unknown email), and has
+-- no foreign key: appending a line must never fail because of what it names.
+CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id   TEXT,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    target      TEXT,
+    ip          TEXT,
+    detail_json TEXT NOT NULL DEFAULT '{}',
+    at_ms       INTEGER NOT NULL
+);
+CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, id);
+
+-- Append-only: whoever opens the file, a line once written is neither changed nor
+-- removed.
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused');
+END;
+
+-- The admin API pages a tenant's conversations newest first by (created_at_ms, id).
+CREATE INDEX conversations_by_tenant_created ON conversations (tenant_id, created_at_ms, id);
