@@ -6,6 +6,12 @@
 #[path = "common/postgres.rs"]
 mod postgres_server;
 
+#[path = "store_contract/accounts.rs"]
+mod accounts;
+#[path = "store_contract/api_keys.rs"]
+mod api_keys;
+#[path = "store_contract/audit.rs"]
+mod audit;
 #[path = "store_contract/conversations.rs"]
 mod conversations;
 #[path = "store_contract/directory.rs"]
@@ -20,6 +26,8 @@ mod inbox;
 mod knowledge;
 #[path = "store_contract/kv.rs"]
 mod kv;
+#[path = "store_contract/listings.rs"]
+mod listings;
 #[path = "store_contract/outbox.rs"]
 mod outbox;
 #[path = "store_contract/plugins.rs"]
@@ -72,6 +80,33 @@ impl Fixture {
         Fixture {
             store: Arc::new(store),
             backend: Backend::Postgres(database),
+        }
+    }
+
+    /// Runs `sql` on the database directly, not through the store (as a DBA or an attacker
+    /// with the database's credentials would); the database's error as text.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, String> {
+        match &self.backend {
+            Backend::Sqlite(dir) => {
+                let connection = rusqlite::Connection::open(dir.path().join("loa.db"))
+                    .map_err(|error| error.to_string())?;
+                connection
+                    .execute(sql, [])
+                    .map(|rows| rows as u64)
+                    .map_err(|error| error.to_string())
+            }
+            Backend::Postgres(database) => {
+                let (client, connection) =
+                    tokio_postgres::connect(&database.url, tokio_postgres::NoTls)
+                        .await
+                        .map_err(|error| error.to_string())?;
+                tokio::spawn(connection);
+                client.execute(sql, &[]).await.map_err(|error| {
+                    error
+                        .as_db_error()
+                        .map_or_else(|| error.to_string(), |db| db.message().to_owned())
+                })
+            }
         }
     }
 

@@ -58,9 +58,11 @@ pub enum StoreError {
 }
 
 /// Everything the host persists. Every tenant-scoped method takes the tenant explicitly.
-/// Conversations, the pipeline's queues and knowledge are in the supertraits.
+/// Conversations, the pipeline's queues, knowledge and accounts are in the supertraits.
 #[async_trait]
-pub trait Store: ConversationStore + QueueStore + KnowledgeStore + Send + Sync + 'static {
+pub trait Store:
+    ConversationStore + QueueStore + KnowledgeStore + AccountStore + Send + Sync + 'static
+{
     /// Applies the migrations not yet applied; returns how many ran.
     async fn migrate(&self) -> Result<usize, StoreError>;
 

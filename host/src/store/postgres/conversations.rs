@@ -17,10 +17,10 @@ use crate::store::{
     ConversationOpening, ConversationStore, StoreError, StoredDecision, TurnCommit, TurnCommitted,
 };
 
-const CONVERSATION_COLUMNS: &str = "c.id, c.tenant_id, c.bot_id, c.channel_id, c.contact_id, \
+pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.tenant_id, c.bot_id, c.channel_id, c.contact_id, \
     c.state, c.language, c.consecutive_misses, c.last_activity_ms, c.created_at_ms";
 
-fn conversation_from_row(row: &Row) -> Result<Conversation, StoreError> {
+pub(super) fn conversation_from_row(row: &Row) -> Result<Conversation, StoreError> {
     let state: &str = column(row, "state")?;
     Ok(Conversation {
         id: column(row, "id")?,

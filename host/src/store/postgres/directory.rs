@@ -1,6 +1,7 @@
 //! Tenants, bots, channels and the FAQ in PostgreSQL.
 
 use deadpool_postgres::Client;
+use deadpool_postgres::tokio_postgres::Row;
 use deadpool_postgres::tokio_postgres::types::Json;
 
 use super::error::{database, is_unique_violation};
@@ -66,26 +67,28 @@ pub(super) async fn put_bot(client: &Client, bot: &Bot) -> Result<(), StoreError
     }
 }
 
+pub(super) const BOT_COLUMNS: &str = "id, tenant_id, name, settings, widget_secret, created_at_ms";
+
+pub(super) fn bot_from_row(row: &Row) -> Result<Bot, StoreError> {
+    let Json(settings) = column(row, "settings")?;
+    Ok(Bot {
+        id: column(row, "id")?,
+        tenant_id: column(row, "tenant_id")?,
+        name: column(row, "name")?,
+        settings,
+        widget_secret: column(row, "widget_secret")?,
+        created_at_ms: column(row, "created_at_ms")?,
+    })
+}
+
 pub(super) async fn bot(client: &Client, id: &str) -> Result<Option<Bot>, StoreError> {
     let row = query_opt(
         client,
-        "SELECT id, tenant_id, name, settings, widget_secret, created_at_ms
-         FROM bots WHERE id = $1",
+        &format!("SELECT {BOT_COLUMNS} FROM bots WHERE id = $1"),
         &[&id],
     )
     .await?;
-    row.map(|row| {
-        let Json(settings) = column(&row, "settings")?;
-        Ok(Bot {
-            id: column(&row, "id")?,
-            tenant_id: column(&row, "tenant_id")?,
-            name: column(&row, "name")?,
-            settings,
-            widget_secret: column(&row, "widget_secret")?,
-            created_at_ms: column(&row, "created_at_ms")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(bot_from_row).transpose()
 }
 
 pub(super) async fn put_channel(client: &Client, channel: &Channel) -> Result<(), StoreError> {
@@ -113,27 +116,30 @@ pub(super) async fn put_channel(client: &Client, channel: &Channel) -> Result<()
     }
 }
 
+pub(super) const CHANNEL_COLUMNS: &str =
+    "id, tenant_id, bot_id, kind, secrets, enabled, created_at_ms";
+
+pub(super) fn channel_from_row(row: &Row) -> Result<Channel, StoreError> {
+    let (Json(kind), Json(secrets)) = (column(row, "kind")?, column(row, "secrets")?);
+    Ok(Channel {
+        id: column(row, "id")?,
+        tenant_id: column(row, "tenant_id")?,
+        bot_id: column(row, "bot_id")?,
+        kind,
+        secrets,
+        enabled: column(row, "enabled")?,
+        created_at_ms: column(row, "created_at_ms")?,
+    })
+}
+
 pub(super) async fn channel(client: &Client, id: &str) -> Result<Option<Channel>, StoreError> {
     let row = query_opt(
         client,
-        "SELECT id, tenant_id, bot_id, kind, secrets, enabled, created_at_ms
-         FROM channels WHERE id = $1",
+        &format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = $1"),
         &[&id],
     )
     .await?;
-    row.map(|row| {
-        let (Json(kind), Json(secrets)) = (column(&row, "kind")?, column(&row, "secrets")?);
-        Ok(Channel {
-            id: column(&row, "id")?,
-            tenant_id: column(&row, "tenant_id")?,
-            bot_id: column(&row, "bot_id")?,
-            kind,
-            secrets,
-            enabled: column(&row, "enabled")?,
-            created_at_ms: column(&row, "created_at_ms")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(channel_from_row).transpose()
 }
 
 pub(super) async fn replace_faq(

@@ -27,6 +27,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0003_knowledge.sql",
         include_str!("../../../../migrations/postgres/0003_knowledge.sql"),
     ),
+    (
+        4,
+        "0004_accounts.sql",
+        include_str!("../../../../migrations/postgres/0004_accounts.sql"),
+    ),
 ];
 
 /// The lock key: migrations of different schemas (one per test, one per deployment) do

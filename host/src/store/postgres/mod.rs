@@ -2,15 +2,21 @@
 //! instances may share one database: queues hand out work with `FOR UPDATE SKIP LOCKED`
 //! and writes that must not interleave take advisory locks.
 
+mod account_store;
+mod accounts;
+mod api_keys;
+mod audit;
 mod conversations;
 mod directory;
 mod error;
 mod knowledge;
 mod kv;
+mod listings;
 mod migrations;
 mod plugins;
 mod queue;
 mod statements;
+mod tenant_scope;
 mod turns;
 
 use std::time::Duration;

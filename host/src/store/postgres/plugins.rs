@@ -1,7 +1,8 @@
 //! Installed plugins and tenant plugin settings in PostgreSQL.
 
-use deadpool_postgres::Client;
+use deadpool_postgres::tokio_postgres::Row;
 use deadpool_postgres::tokio_postgres::types::Json;
+use deadpool_postgres::{Client, GenericClient};
 
 use super::now_ms;
 use super::statements::{column, execute, query, query_opt};
@@ -61,45 +62,71 @@ pub(super) async fn installed(client: &Client) -> Result<Vec<InstalledPlugin>, S
     Ok(plugins)
 }
 
-pub(super) async fn tenant_plugin(
-    client: &Client,
-    tenant_id: &str,
-    plugin: &str,
-) -> Result<Option<TenantPluginSettings>, StoreError> {
-    let Some(row) = query_opt(
-        client,
-        "SELECT pinned_version, enabled, config, http_grants, breaker
-         FROM tenant_plugins WHERE tenant_id = $1 AND plugin = $2",
-        &[&tenant_id, &plugin],
-    )
-    .await?
-    else {
-        return Ok(None);
-    };
-    let pinned_version: Option<&str> = column(&row, "pinned_version")?;
-    let Json(config) = column(&row, "config")?;
-    let Json(http_grants) = column(&row, "http_grants")?;
-    let breaker: Option<Json<BreakerTrip>> = column(&row, "breaker")?;
-    Ok(Some(TenantPluginSettings {
-        tenant_id: tenant_id.to_owned(),
-        plugin: plugin.to_owned(),
-        pinned_version: pinned_version
-            .map(semver::Version::parse)
-            .transpose()
-            .map_err(|error| {
-                StoreError::Corrupt(format!(
-                    "tenant '{tenant_id}' plugin '{plugin}' pinned version: {error}"
-                ))
-            })?,
-        enabled: column(&row, "enabled")?,
+const TENANT_PLUGIN_COLUMNS: &str =
+    "tenant_id, plugin, pinned_version, enabled, config, http_grants, breaker";
+
+fn settings_from_row(row: &Row) -> Result<TenantPluginSettings, StoreError> {
+    let tenant_id: String = column(row, "tenant_id")?;
+    let plugin: String = column(row, "plugin")?;
+    let pinned_version: Option<&str> = column(row, "pinned_version")?;
+    let Json(config) = column(row, "config")?;
+    let Json(http_grants) = column(row, "http_grants")?;
+    let breaker: Option<Json<BreakerTrip>> = column(row, "breaker")?;
+    let pinned_version = pinned_version
+        .map(semver::Version::parse)
+        .transpose()
+        .map_err(|error| {
+            StoreError::Corrupt(format!(
+                "tenant '{tenant_id}' plugin '{plugin}' pinned version: {error}"
+            ))
+        })?;
+    Ok(TenantPluginSettings {
+        tenant_id,
+        plugin,
+        pinned_version,
+        enabled: column(row, "enabled")?,
         config,
         http_grants,
         breaker: breaker.map(|Json(trip)| trip),
-    }))
+    })
 }
 
-pub(super) async fn put_tenant_plugin(
-    client: &Client,
+pub(super) async fn tenant_plugin<C: GenericClient>(
+    client: &C,
+    tenant_id: &str,
+    plugin: &str,
+) -> Result<Option<TenantPluginSettings>, StoreError> {
+    let row = query_opt(
+        client,
+        &format!(
+            "SELECT {TENANT_PLUGIN_COLUMNS} FROM tenant_plugins
+             WHERE tenant_id = $1 AND plugin = $2"
+        ),
+        &[&tenant_id, &plugin],
+    )
+    .await?;
+    row.as_ref().map(settings_from_row).transpose()
+}
+
+/// Every plugin a tenant has settings for, by plugin name.
+pub(super) async fn tenant_plugins<C: GenericClient>(
+    client: &C,
+    tenant_id: &str,
+) -> Result<Vec<TenantPluginSettings>, StoreError> {
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {TENANT_PLUGIN_COLUMNS} FROM tenant_plugins WHERE tenant_id = $1
+             ORDER BY plugin COLLATE \"C\""
+        ),
+        &[&tenant_id],
+    )
+    .await?;
+    rows.iter().map(settings_from_row).collect()
+}
+
+pub(super) async fn put_tenant_plugin<C: GenericClient>(
+    client: &C,
     settings: &TenantPluginSettings,
 ) -> Result<(), StoreError> {
     execute(
