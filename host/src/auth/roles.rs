@@ -3,9 +3,12 @@
 //! permissions (the README prints the same table; a test keeps them in step).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// A person's role in one tenant. A user may hold a different role in each tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Runs the shop's account: members, billing-like settings, and everything an admin does.
@@ -126,7 +129,9 @@ pub const PERMISSION_TABLE: [(Permission, &[Role]); 10] = [
 
 /// What an API key may do; a key holds a list of scopes chosen at creation. A key never
 /// manages members or other keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 pub enum Scope {
     /// Read the tenant, its bots, channels and plugins.
     #[serde(rename = "tenant:read")]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::plugins::types as wit;
 
 /// What a message says: text, files, chips, buttons, cards. Every part is optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Content {
     /// Plain text.
@@ -27,7 +27,7 @@ pub struct Content {
 }
 
 /// A file sent with a message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Attachment {
     /// Where the file can be fetched.
@@ -40,7 +40,7 @@ pub struct Attachment {
 }
 
 /// A chip the customer can tap.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuickReply {
     /// Text on the chip.
@@ -50,7 +50,7 @@ pub struct QuickReply {
 }
 
 /// What pressing a button does.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ButtonAction {
     /// Sends this payload back as a postback.
@@ -62,7 +62,7 @@ pub enum ButtonAction {
 }
 
 /// A button under a message or a card.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Button {
     /// Text on the button.
@@ -72,7 +72,7 @@ pub struct Button {
 }
 
 /// A rich card.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Card {
     /// Bold first line.

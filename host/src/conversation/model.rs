@@ -37,7 +37,7 @@ pub struct Bot {
 
 /// What an admin tunes on a bot. Every field has a default so a bot file may name only
 /// what differs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct BotSettings {
     /// Languages the bot answers in; the first is the default. Default `["vi", "en"]`.
@@ -78,14 +78,16 @@ impl BotSettings {
 pub type Localized = BTreeMap<String, String>;
 
 /// Texts the bot says on its own.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct BotTexts {
     /// Shown when the widget opens.
+    #[schema(value_type = BTreeMap<String, String>)]
     pub welcome: Localized,
     /// Said when no tier is confident: the bot does not know, and offers a person.
     /// (Named `rephrase` in shop files from before the knowledge tier.)
     #[serde(alias = "rephrase")]
+    #[schema(value_type = BTreeMap<String, String>)]
     pub unknown: Localized,
 }
 
@@ -122,7 +124,7 @@ impl BotTexts {
 }
 
 /// Confidence thresholds, each a score in `0.0..=1.0`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Thresholds {
     /// Least fused retrieval score (rescaled cosine + lexical coverage) for answering with
@@ -148,13 +150,14 @@ impl Default for Thresholds {
 }
 
 /// A plugin a bot runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BotPlugin {
     /// Installed plugin name.
     pub name: String,
     /// Version this bot runs; `None`: the tenant's pin, else the newest installed.
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "1.2.0")]
     pub version: Option<semver::Version>,
     /// Config keys that differ from the tenant's config for this plugin.
     #[serde(default)]
@@ -162,7 +165,7 @@ pub struct BotPlugin {
 }
 
 /// What carries messages between a bot and its customers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum ChannelKind {
     /// The built-in web widget.
@@ -201,7 +204,7 @@ impl Channel {
 }
 
 /// A person as one channel knows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
     /// loa's id.
     pub id: String,
@@ -218,7 +221,7 @@ pub struct Contact {
 }
 
 /// Who holds a conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionState {
     /// The bot answers.
@@ -255,7 +258,7 @@ impl SessionState {
 }
 
 /// One conversation (session) between a contact and a bot on a channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Conversation {
     /// loa's id.
     pub id: String,
@@ -280,7 +283,7 @@ pub struct Conversation {
 }
 
 /// Which way a message went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// From the customer.
@@ -290,7 +293,7 @@ pub enum Direction {
 }
 
 /// Who wrote a message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum Sender {
     /// The customer.
@@ -316,7 +319,7 @@ impl Sender {
 }
 
 /// One stored message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     /// Grows with every message stored; orders a conversation and resumes the widget.
     pub id: i64,
@@ -364,7 +367,7 @@ pub struct TurnDecision {
 }
 
 /// A FAQ entry of a bot: the fast path's exact match, later the knowledge tier's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaqEntry {
     /// Id within the bot (`faq-01`).

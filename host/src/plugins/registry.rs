@@ -9,7 +9,7 @@ use super::call::{BindOptions, TenantPlugin};
 use super::engine::PluginEngine;
 use super::error::PluginLoadError;
 use super::loaded::LoadedPlugin;
-use super::manifest::PluginDir;
+use super::manifest::{Manifest, PluginDir};
 use crate::store::{InstalledPlugin, TenantPluginSettings};
 
 /// Where installed plugins live and the ones loaded so far.
@@ -131,6 +131,32 @@ impl PluginRegistry {
         Ok(plugin)
     }
 
+    /// The manifest of `name` at `version`, or of the newest installed version, read from
+    /// its `plugin.toml` alone: unlike [`PluginRegistry::get`] nothing is compiled, so the
+    /// admin API can show which config keys are secret cheaply.
+    pub fn manifest(
+        &self,
+        name: &str,
+        version: Option<&semver::Version>,
+    ) -> Result<Manifest, PluginLoadError> {
+        let not_installed = || PluginLoadError::NotInstalled {
+            name: name.to_owned(),
+            version: version.map(ToString::to_string),
+        };
+        let version = match version {
+            Some(version) => version.clone(),
+            None => self.versions(name).pop().ok_or_else(not_installed)?,
+        };
+        if let Some(plugin) = self.loaded().get(&(name.to_owned(), version.clone())) {
+            return Ok(plugin.manifest.clone());
+        }
+        let dir = self.version_dir(name, &version);
+        if !dir.is_dir() {
+            return Err(not_installed());
+        }
+        Manifest::load(&PluginDir::new(dir).manifest_path())
+    }
+
     /// The plugin as `tenant_id` has it: its pinned version, config and grants.
     pub async fn bind_for_tenant(
         &self,
@@ -167,5 +193,60 @@ impl PluginRegistry {
         );
         let plugin = self.get(name, version.or(settings.pinned_version.as_ref()))?;
         Ok(self.engine.bind(plugin, &settings, BindOptions::default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    fn registry(data_dir: &Path) -> PluginRegistry {
+        let store: Arc<dyn crate::store::Store> =
+            Arc::new(SqliteStore::in_memory().expect("in-memory store"));
+        let engine = PluginEngine::new(crate::config::PluginHostConfig::default(), store, None)
+            .expect("engine");
+        PluginRegistry::new(engine, data_dir)
+    }
+
+    fn write_manifest(data_dir: &Path, version: &str, secret_key: &str) {
+        let dir = data_dir.join("plugins").join("zalo-oa").join(version);
+        std::fs::create_dir_all(&dir).expect("plugin dir");
+        let manifest = format!(
+            "[plugin]\nname = \"zalo-oa\"\nversion = \"{version}\"\nkind = \"channel\"\n\n\
+             [config.{secret_key}]\nsecret = true\n"
+        );
+        std::fs::write(dir.join("plugin.toml"), manifest).expect("manifest");
+    }
+
+    #[test]
+    fn a_manifest_is_read_without_compiling_the_plugin() {
+        let data = tempfile::tempdir().expect("temp dir");
+        write_manifest(data.path(), "1.0.0", "token");
+        write_manifest(data.path(), "1.2.0", "oa_secret");
+        let registry = registry(data.path());
+        // No plugin.wasm anywhere: only plugin.toml is read.
+        let newest = registry.manifest("zalo-oa", None).expect("newest");
+        assert_eq!(newest.plugin.version, semver::Version::new(1, 2, 0));
+        assert_eq!(newest.secret_keys().collect::<Vec<_>>(), ["oa_secret"]);
+        let pinned = registry
+            .manifest("zalo-oa", Some(&semver::Version::new(1, 0, 0)))
+            .expect("pinned");
+        assert_eq!(pinned.secret_keys().collect::<Vec<_>>(), ["token"]);
+    }
+
+    #[test]
+    fn a_missing_plugin_or_version_is_not_installed() {
+        let data = tempfile::tempdir().expect("temp dir");
+        write_manifest(data.path(), "1.0.0", "token");
+        let registry = registry(data.path());
+        assert!(matches!(
+            registry.manifest("messenger", None),
+            Err(PluginLoadError::NotInstalled { .. })
+        ));
+        assert!(matches!(
+            registry.manifest("zalo-oa", Some(&semver::Version::new(9, 0, 0))),
+            Err(PluginLoadError::NotInstalled { .. })
+        ));
     }
 }
