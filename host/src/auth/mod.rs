@@ -1,9 +1,10 @@
 //! People and servers that call the admin API: roles and permissions ([`roles`]), the
-//! master key and secrets at rest ([`secrets`]), the `[auth]` config ([`config`]).
+//! master key and secrets at rest ([`secrets`]), the `[auth]` config ([`config`]), password hashes and policy ([`password`]).
 
 pub mod config;
 mod key_file;
 pub mod master_key;
+pub mod password;
 pub mod roles;
 pub mod secrets;
 
