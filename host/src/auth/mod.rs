@@ -1,12 +1,16 @@
 //! People and servers that call the admin API: roles and permissions ([`roles`]), the
-//! master key and secrets at rest ([`secrets`]), the `[auth]` config ([`config`]), password hashes and policy ([`password`]).
+//! master key and secrets at rest ([`secrets`]), the `[auth]` config ([`config`]),
+//! password hashes and policy ([`password`]), access tokens ([`tokens`]), refresh tokens
+//! and API keys ([`credentials`]).
 
 pub mod config;
+pub mod credentials;
 mod key_file;
 pub mod master_key;
 pub mod password;
 pub mod roles;
 pub mod secrets;
+pub mod tokens;
 
 pub use config::AuthConfig;
 pub use master_key::{KeyOrigin, MasterKey, MasterKeyError};
