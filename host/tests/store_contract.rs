@@ -34,6 +34,8 @@ mod outbox;
 mod plugins;
 #[path = "store_contract/postgres_only.rs"]
 mod postgres_only;
+#[path = "store_contract/row_level_security.rs"]
+mod row_level_security;
 #[path = "store_contract/seed.rs"]
 mod seed;
 #[path = "store_contract/turns.rs"]

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 
 use super::error::database;
+use super::tenant_scope::in_tenant;
 use super::{PostgresStore, accounts, api_keys, audit, listings, plugins};
 use crate::conversation::model::{Bot, Channel, Conversation, Tenant};
 use crate::store::{
@@ -44,20 +45,15 @@ impl AccountStore for PostgresStore {
     }
 
     async fn put_membership(&self, membership: &Membership) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
-        let scope = self
-            .tenant_scope(&mut client, &membership.tenant_id)
-            .await?;
-        accounts::put_membership(&scope, membership).await?;
-        scope.commit().await.map_err(database)
+        in_tenant!(self, &membership.tenant_id, |scope| {
+            accounts::put_membership(&scope, membership)
+        })
     }
 
     async fn delete_membership(&self, tenant_id: &str, user_id: &str) -> Result<bool, StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let deleted = accounts::delete_membership(&scope, tenant_id, user_id).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(deleted)
+        in_tenant!(self, tenant_id, |scope| accounts::delete_membership(
+            &scope, tenant_id, user_id
+        ))
     }
 
     async fn membership(
@@ -65,11 +61,9 @@ impl AccountStore for PostgresStore {
         tenant_id: &str,
         user_id: &str,
     ) -> Result<Option<Membership>, StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let membership = accounts::membership(&scope, tenant_id, user_id).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(membership)
+        in_tenant!(self, tenant_id, |scope| accounts::membership(
+            &scope, tenant_id, user_id
+        ))
     }
 
     async fn memberships_of_user(&self, user_id: &str) -> Result<Vec<Membership>, StoreError> {
@@ -78,11 +72,9 @@ impl AccountStore for PostgresStore {
     }
 
     async fn members(&self, tenant_id: &str) -> Result<Vec<(Membership, User)>, StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let members = accounts::members(&scope, tenant_id).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(members)
+        in_tenant!(self, tenant_id, |scope| accounts::members(
+            &scope, tenant_id
+        ))
     }
 
     async fn insert_refresh_session(&self, session: &RefreshSession) -> Result<(), StoreError> {
@@ -120,10 +112,7 @@ impl AccountStore for PostgresStore {
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, &key.tenant_id).await?;
-        api_keys::create(&scope, key).await?;
-        scope.commit().await.map_err(database)
+        in_tenant!(self, &key.tenant_id, |scope| api_keys::create(&scope, key))
     }
 
     async fn api_key(&self, id: &str) -> Result<Option<ApiKey>, StoreError> {
@@ -132,11 +121,9 @@ impl AccountStore for PostgresStore {
     }
 
     async fn api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKey>, StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let keys = api_keys::of_tenant(&scope, tenant_id).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(keys)
+        in_tenant!(self, tenant_id, |scope| api_keys::of_tenant(
+            &scope, tenant_id
+        ))
     }
 
     async fn revoke_api_key(
@@ -145,11 +132,9 @@ impl AccountStore for PostgresStore {
         id: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let revoked = api_keys::revoke(&scope, tenant_id, id, now_ms).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(revoked)
+        in_tenant!(self, tenant_id, |scope| api_keys::revoke(
+            &scope, tenant_id, id, now_ms
+        ))
     }
 
     async fn touch_api_key(&self, id: &str, now_ms: i64) -> Result<(), StoreError> {
@@ -157,15 +142,11 @@ impl AccountStore for PostgresStore {
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<i64, StoreError> {
-        let mut client = self.client().await?;
         let Some(tenant_id) = &entry.tenant_id else {
-            // A line of no tenant (a failed login of an unknown email).
-            return audit::append(&client, entry).await;
+            // A line of no tenant (a failed login of an unknown email): no tenant's wall.
+            return audit::append(&self.client().await?, entry).await;
         };
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let id = audit::append(&scope, entry).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(id)
+        in_tenant!(self, tenant_id, |scope| audit::append(&scope, entry))
     }
 
     async fn audit_log(
@@ -174,46 +155,36 @@ impl AccountStore for PostgresStore {
         before_id: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let entries = audit::of_tenant(&scope, tenant_id, before_id, limit).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(entries)
+        in_tenant!(self, tenant_id, |scope| audit::of_tenant(
+            &scope, tenant_id, before_id, limit
+        ))
     }
 
     async fn bots_of_tenant(&self, tenant_id: &str) -> Result<Vec<Bot>, StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let bots = listings::bots_of_tenant(&scope, tenant_id).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(bots)
+        in_tenant!(self, tenant_id, |scope| listings::bots_of_tenant(
+            &scope, tenant_id
+        ))
     }
 
     async fn channels_of_tenant(&self, tenant_id: &str) -> Result<Vec<Channel>, StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let channels = listings::channels_of_tenant(&scope, tenant_id).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(channels)
+        in_tenant!(self, tenant_id, |scope| listings::channels_of_tenant(
+            &scope, tenant_id
+        ))
     }
 
     async fn delete_channel(&self, tenant_id: &str, channel_id: &str) -> Result<bool, StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let deleted = listings::delete_channel(&scope, tenant_id, channel_id).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(deleted)
+        in_tenant!(self, tenant_id, |scope| listings::delete_channel(
+            &scope, tenant_id, channel_id
+        ))
     }
 
     async fn tenant_plugins(
         &self,
         tenant_id: &str,
     ) -> Result<Vec<TenantPluginSettings>, StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let settings = plugins::tenant_plugins(&scope, tenant_id).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(settings)
+        in_tenant!(self, tenant_id, |scope| plugins::tenant_plugins(
+            &scope, tenant_id
+        ))
     }
 
     async fn conversations(
@@ -221,10 +192,8 @@ impl AccountStore for PostgresStore {
         tenant_id: &str,
         filter: &ConversationFilter,
     ) -> Result<Vec<Conversation>, StoreError> {
-        let mut client = self.client().await?;
-        let scope = self.tenant_scope(&mut client, tenant_id).await?;
-        let conversations = listings::conversations(&scope, tenant_id, filter).await?;
-        scope.commit().await.map_err(database)?;
-        Ok(conversations)
+        in_tenant!(self, tenant_id, |scope| listings::conversations(
+            &scope, tenant_id, filter
+        ))
     }
 }

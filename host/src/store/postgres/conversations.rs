@@ -7,6 +7,7 @@ use deadpool_postgres::tokio_postgres::Row;
 
 use super::error::database;
 use super::statements::{column, counter, execute, query_one, query_opt};
+use super::tenant_scope::in_tenant;
 use super::{PostgresStore, directory, turns};
 use crate::conversation::Content;
 use crate::conversation::model::{
@@ -122,7 +123,9 @@ impl ConversationStore for PostgresStore {
         bot_id: &str,
         entries: &[FaqEntry],
     ) -> Result<(), StoreError> {
-        directory::replace_faq(&mut self.client().await?, tenant_id, bot_id, entries).await
+        in_tenant!(self, tenant_id, |scope| directory::replace_faq(
+            &scope, tenant_id, bot_id, entries
+        ))
     }
 
     async fn faq_entries(
@@ -130,7 +133,9 @@ impl ConversationStore for PostgresStore {
         tenant_id: &str,
         bot_id: &str,
     ) -> Result<Vec<FaqEntry>, StoreError> {
-        directory::faq_entries(&self.client().await?, tenant_id, bot_id).await
+        in_tenant!(self, tenant_id, |scope| directory::faq_entries(
+            &scope, tenant_id, bot_id
+        ))
     }
 
     async fn open_conversation(
@@ -180,8 +185,8 @@ impl ConversationStore for PostgresStore {
         channel_id: &str,
         channel_user_id: &str,
     ) -> Result<Option<Conversation>, StoreError> {
-        let row = query_opt(
-            &self.client().await?,
+        let row: Option<Row> = in_tenant!(self, tenant_id, |scope| query_opt(
+            &scope,
             &format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations c
                  JOIN contacts k ON k.id = c.contact_id
@@ -189,8 +194,7 @@ impl ConversationStore for PostgresStore {
                    AND c.state <> 'closed'"
             ),
             &[&tenant_id, &channel_id, &channel_user_id],
-        )
-        .await?;
+        ))?;
         row.as_ref().map(conversation_from_row).transpose()
     }
 
@@ -199,12 +203,11 @@ impl ConversationStore for PostgresStore {
         tenant_id: &str,
         contact_id: &str,
     ) -> Result<Option<Contact>, StoreError> {
-        let row = query_opt(
-            &self.client().await?,
+        let row: Option<Row> = in_tenant!(self, tenant_id, |scope| query_opt(
+            &scope,
             &format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = $1 AND id = $2"),
             &[&tenant_id, &contact_id],
-        )
-        .await?;
+        ))?;
         row.as_ref().map(contact_from_row).transpose()
     }
 
@@ -213,15 +216,14 @@ impl ConversationStore for PostgresStore {
         tenant_id: &str,
         conversation_id: &str,
     ) -> Result<Option<Conversation>, StoreError> {
-        let row = query_opt(
-            &self.client().await?,
+        let row: Option<Row> = in_tenant!(self, tenant_id, |scope| query_opt(
+            &scope,
             &format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations c
                  WHERE c.tenant_id = $1 AND c.id = $2"
             ),
             &[&tenant_id, &conversation_id],
-        )
-        .await?;
+        ))?;
         row.as_ref().map(conversation_from_row).transpose()
     }
 
@@ -254,8 +256,13 @@ impl ConversationStore for PostgresStore {
         after_id: i64,
         limit: u32,
     ) -> Result<Vec<Message>, StoreError> {
-        let client = self.client().await?;
-        turns::messages_after(&client, tenant_id, conversation_id, after_id, limit).await
+        in_tenant!(self, tenant_id, |scope| turns::messages_after(
+            &scope,
+            tenant_id,
+            conversation_id,
+            after_id,
+            limit
+        ))
     }
 
     async fn latest_messages(
@@ -264,8 +271,12 @@ impl ConversationStore for PostgresStore {
         conversation_id: &str,
         limit: u32,
     ) -> Result<Vec<Message>, StoreError> {
-        let client = self.client().await?;
-        turns::latest_messages(&client, tenant_id, conversation_id, limit).await
+        in_tenant!(self, tenant_id, |scope| turns::latest_messages(
+            &scope,
+            tenant_id,
+            conversation_id,
+            limit
+        ))
     }
 
     async fn turn_decisions(
@@ -273,6 +284,10 @@ impl ConversationStore for PostgresStore {
         tenant_id: &str,
         conversation_id: &str,
     ) -> Result<Vec<StoredDecision>, StoreError> {
-        turns::turn_decisions(&self.client().await?, tenant_id, conversation_id).await
+        in_tenant!(self, tenant_id, |scope| turns::turn_decisions(
+            &scope,
+            tenant_id,
+            conversation_id
+        ))
     }
 }

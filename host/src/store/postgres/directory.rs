@@ -1,8 +1,8 @@
 //! Tenants, bots, channels and the FAQ in PostgreSQL.
 
-use deadpool_postgres::Client;
 use deadpool_postgres::tokio_postgres::Row;
 use deadpool_postgres::tokio_postgres::types::Json;
+use deadpool_postgres::{Client, GenericClient};
 
 use super::error::{database, is_unique_violation};
 use super::statements::{column, execute, query, query_opt};
@@ -142,15 +142,15 @@ pub(super) async fn channel(client: &Client, id: &str) -> Result<Option<Channel>
     row.as_ref().map(channel_from_row).transpose()
 }
 
-pub(super) async fn replace_faq(
-    client: &mut Client,
+/// Runs in the caller's transaction: the delete and the inserts commit together.
+pub(super) async fn replace_faq<C: GenericClient>(
+    transaction: &C,
     tenant_id: &str,
     bot_id: &str,
     entries: &[FaqEntry],
 ) -> Result<(), StoreError> {
-    let transaction = client.transaction().await.map_err(database)?;
     execute(
-        &transaction,
+        transaction,
         "DELETE FROM faq_entries WHERE tenant_id = $1 AND bot_id = $2",
         &[&tenant_id, &bot_id],
     )
@@ -175,11 +175,11 @@ pub(super) async fn replace_faq(
                 false => database(error),
             })?;
     }
-    transaction.commit().await.map_err(database)
+    Ok(())
 }
 
-pub(super) async fn faq_entries(
-    client: &Client,
+pub(super) async fn faq_entries<C: GenericClient>(
+    client: &C,
     tenant_id: &str,
     bot_id: &str,
 ) -> Result<Vec<FaqEntry>, StoreError> {

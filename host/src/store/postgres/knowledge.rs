@@ -9,6 +9,7 @@ use deadpool_postgres::tokio_postgres::types::Json;
 use super::PostgresStore;
 use super::error::database;
 use super::statements::{column, execute, query};
+use super::tenant_scope::in_tenant;
 use crate::conversation::model::FaqEntry;
 use crate::store::knowledge::{vector_from_bytes, vector_to_bytes};
 use crate::store::{Document, DocumentChunk, KnowledgeStore, StoreError, StoredEmbedding};
@@ -44,8 +45,8 @@ impl KnowledgeStore for PostgresStore {
         bot_id: &str,
         document: &Document,
     ) -> Result<(), StoreError> {
-        execute(
-            &self.client().await?,
+        in_tenant!(self, tenant_id, |scope| execute(
+            &scope,
             "INSERT INTO knowledge_documents
                  (tenant_id, bot_id, id, title, source, sha256, chunks, updated_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -62,8 +63,7 @@ impl KnowledgeStore for PostgresStore {
                 &Json(&document.chunks),
                 &document.updated_at_ms,
             ],
-        )
-        .await?;
+        ))?;
         Ok(())
     }
 
@@ -73,23 +73,21 @@ impl KnowledgeStore for PostgresStore {
         bot_id: &str,
         document_id: &str,
     ) -> Result<bool, StoreError> {
-        let deleted = execute(
-            &self.client().await?,
+        let deleted = in_tenant!(self, tenant_id, |scope| execute(
+            &scope,
             "DELETE FROM knowledge_documents WHERE tenant_id = $1 AND bot_id = $2 AND id = $3",
             &[&tenant_id, &bot_id, &document_id],
-        )
-        .await?;
+        ))?;
         Ok(deleted > 0)
     }
 
     async fn documents(&self, tenant_id: &str, bot_id: &str) -> Result<Vec<Document>, StoreError> {
-        let rows = query(
-            &self.client().await?,
+        let rows = in_tenant!(self, tenant_id, |scope| query(
+            &scope,
             "SELECT id, title, source, sha256, chunks, updated_at_ms FROM knowledge_documents
              WHERE tenant_id = $1 AND bot_id = $2 ORDER BY id",
             &[&tenant_id, &bot_id],
-        )
-        .await?;
+        ))?;
         rows.iter()
             .map(|row| {
                 let Json(chunks): Json<Vec<DocumentChunk>> = column(row, "chunks")?;
@@ -114,7 +112,7 @@ impl KnowledgeStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let embeddings = last_per_text(embeddings);
         let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(database)?;
+        let transaction = self.tenant_scope(&mut client, tenant_id).await?;
         for batch in embeddings.chunks(EMBEDDING_BATCH) {
             let hashes: Vec<&str> = batch.iter().map(|(hash, _)| *hash).collect();
             let vectors: Vec<Vec<u8>> = batch
@@ -137,13 +135,12 @@ impl KnowledgeStore for PostgresStore {
         bot_id: &str,
         model: &str,
     ) -> Result<Vec<StoredEmbedding>, StoreError> {
-        let rows = query(
-            &self.client().await?,
+        let rows = in_tenant!(self, tenant_id, |scope| query(
+            &scope,
             "SELECT text_sha256, vector FROM knowledge_embeddings
              WHERE tenant_id = $1 AND bot_id = $2 AND model = $3 ORDER BY text_sha256",
             &[&tenant_id, &bot_id, &model],
-        )
-        .await?;
+        ))?;
         rows.iter()
             .map(|row| {
                 let text_sha256: String = column(row, "text_sha256")?;
@@ -168,14 +165,13 @@ impl KnowledgeStore for PostgresStore {
         // 4 ms), where `<> ALL` with a cached generic plan scans the whole array for each
         // row (70 ms) and NOT EXISTS on a table without statistics yet became a nested
         // loop (440 ms). Neither side holds NULLs, so NOT IN's NULL trap does not apply.
-        let deleted = execute(
-            &self.client().await?,
+        let deleted = in_tenant!(self, tenant_id, |scope| execute(
+            &scope,
             "DELETE FROM knowledge_embeddings
              WHERE tenant_id = $1 AND bot_id = $2 AND model = $3
                AND text_sha256 NOT IN (SELECT UNNEST($4::text[]))",
             &[&tenant_id, &bot_id, &model, &keep],
-        )
-        .await?;
+        ))?;
         usize::try_from(deleted)
             .map_err(|_| StoreError::Backend(format!("{deleted} rows deleted: too many to count")))
     }
@@ -187,7 +183,7 @@ impl KnowledgeStore for PostgresStore {
         entry: &FaqEntry,
     ) -> Result<(), StoreError> {
         let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(database)?;
+        let transaction = self.tenant_scope(&mut client, tenant_id).await?;
         // Edits of one bot's FAQ take turns on the bot's row, or two new entries added at
         // once would both take max + 1. NO KEY UPDATE rather than UPDATE: it does not hold
         // up the foreign-key checks of rows that reference the bot (channels, conversations).
@@ -217,12 +213,11 @@ impl KnowledgeStore for PostgresStore {
         bot_id: &str,
         entry_id: &str,
     ) -> Result<bool, StoreError> {
-        let deleted = execute(
-            &self.client().await?,
+        let deleted = in_tenant!(self, tenant_id, |scope| execute(
+            &scope,
             "DELETE FROM faq_entries WHERE tenant_id = $1 AND bot_id = $2 AND id = $3",
             &[&tenant_id, &bot_id, &entry_id],
-        )
-        .await?;
+        ))?;
         Ok(deleted > 0)
     }
 }

@@ -32,6 +32,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0004_accounts.sql",
         include_str!("../../../../migrations/postgres/0004_accounts.sql"),
     ),
+    (
+        5,
+        "0005_row_level_security.sql",
+        include_str!("../../../../migrations/postgres/0005_row_level_security.sql"),
+    ),
 ];
 
 /// The lock key: migrations of different schemas (one per test, one per deployment) do

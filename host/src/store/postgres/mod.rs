@@ -25,6 +25,8 @@ use async_trait::async_trait;
 use deadpool_postgres::tokio_postgres::{self, NoTls};
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 
+use tenant_scope::in_tenant;
+
 use super::{
     BreakerTrip, InstalledPlugin, KvQuota, KvScope, Store, StoreError, TenantPluginSettings,
 };
@@ -125,11 +127,15 @@ impl Store for PostgresStore {
         tenant_id: &str,
         plugin: &str,
     ) -> Result<Option<TenantPluginSettings>, StoreError> {
-        plugins::tenant_plugin(&self.client().await?, tenant_id, plugin).await
+        in_tenant!(self, tenant_id, |scope| plugins::tenant_plugin(
+            &scope, tenant_id, plugin
+        ))
     }
 
     async fn put_tenant_plugin(&self, settings: &TenantPluginSettings) -> Result<(), StoreError> {
-        plugins::put_tenant_plugin(&self.client().await?, settings).await
+        in_tenant!(self, &settings.tenant_id, |scope| {
+            plugins::put_tenant_plugin(&scope, settings)
+        })
     }
 
     async fn record_breaker(

@@ -214,8 +214,8 @@ pub(super) async fn commit_turn(
     Ok(TurnCommitted::Stored(stored))
 }
 
-pub(super) async fn messages_after(
-    client: &Client,
+pub(super) async fn messages_after<C: GenericClient>(
+    client: &C,
     tenant_id: &str,
     conversation_id: &str,
     after_id: i64,
@@ -234,8 +234,8 @@ pub(super) async fn messages_after(
     rows.iter().map(|row| message_from_row(row, "")).collect()
 }
 
-pub(super) async fn latest_messages(
-    client: &Client,
+pub(super) async fn latest_messages<C: GenericClient>(
+    client: &C,
     tenant_id: &str,
     conversation_id: &str,
     max: u32,
@@ -258,8 +258,8 @@ pub(super) async fn latest_messages(
     Ok(messages)
 }
 
-pub(super) async fn turn_decisions(
-    client: &Client,
+pub(super) async fn turn_decisions<C: GenericClient>(
+    client: &C,
     tenant_id: &str,
     conversation_id: &str,
 ) -> Result<Vec<StoredDecision>, StoreError> {
