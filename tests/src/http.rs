@@ -26,6 +26,43 @@ pub async fn request_with_headers(
     headers: &[(&str, &str)],
     body: impl Into<Bytes>,
 ) -> (u16, Value) {
+    let answer = send(method, url, headers, body).await;
+    (answer.status, answer.json)
+}
+
+/// A whole answer: what [`request_with_headers`] returns, with the headers and raw bytes.
+#[derive(Debug)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: hyper::HeaderMap,
+    /// The body as sent.
+    pub bytes: Bytes,
+    /// The body as JSON (`Null` when it is not JSON).
+    pub json: Value,
+}
+
+impl Answer {
+    /// A header's value as text, when present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// The body as text (lossy), for failure messages and HTML.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+}
+
+/// Sends `method url` with exactly these `headers` and the raw `body`; returns the whole
+/// answer.
+pub async fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Answer {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut request = hyper::Request::builder().method(method).uri(url);
     for (name, value) in headers {
@@ -36,14 +73,18 @@ pub async fn request_with_headers(
         .expect("a valid request");
     let response = client.request(request).await.expect("the server answers");
     let status = response.status().as_u16();
+    let headers = response.headers().clone();
     let bytes = response
         .into_body()
         .collect()
         .await
         .expect("read the body")
         .to_bytes();
-    (
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer {
         status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+        headers,
+        bytes,
+        json,
+    }
 }

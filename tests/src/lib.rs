@@ -2,8 +2,10 @@
 //!
 //! The tests themselves live in `tests/tests/`; they start `loa` as a user would, with a
 //! temporary data directory, and read its output. [`serve::Server`] runs `loa serve` on a
-//! free port; [`browser::Browser`] drives a headless Chromium against it.
+//! free port; [`browser::Browser`] drives a headless Chromium against it; [`accounts`]
+//! logs people in to its admin API.
 
+pub mod accounts;
 pub mod browser;
 pub mod http;
 pub mod serve;
