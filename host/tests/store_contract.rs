@@ -36,6 +36,8 @@ mod plugins;
 mod postgres_only;
 #[path = "store_contract/row_level_security.rs"]
 mod row_level_security;
+#[path = "store_contract/sealed_secrets.rs"]
+mod sealed_secrets;
 #[path = "store_contract/seed.rs"]
 mod seed;
 #[path = "store_contract/turns.rs"]
@@ -43,6 +45,7 @@ mod turns;
 
 use std::sync::Arc;
 
+use loa::auth::SecretBox;
 use loa::store::Store;
 use loa::store::postgres::PostgresStore;
 use loa::store::sqlite::SqliteStore;
@@ -82,6 +85,68 @@ impl Fixture {
         Fixture {
             store: Arc::new(store),
             backend: Backend::Postgres(database),
+        }
+    }
+
+    /// Another store on this test's database, sealing secrets with `secrets` when given
+    /// (as a restart of loa with or without its master key would).
+    pub async fn reopen(&self, secrets: Option<Arc<SecretBox>>) -> Arc<dyn Store> {
+        match &self.backend {
+            Backend::Sqlite(dir) => {
+                let store = SqliteStore::open(&dir.path().join("loa.db")).expect("sqlite store");
+                match secrets {
+                    Some(secrets) => Arc::new(store.with_secrets(secrets)),
+                    None => Arc::new(store),
+                }
+            }
+            Backend::Postgres(database) => {
+                let store = PostgresStore::connect(&database.url, 2)
+                    .await
+                    .expect("postgres store");
+                match secrets {
+                    Some(secrets) => Arc::new(store.with_secrets(secrets)),
+                    None => Arc::new(store),
+                }
+            }
+        }
+    }
+
+    /// Which database: `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The first column of every row `sql` returns, read as text directly from the
+    /// database (not through the store).
+    pub async fn query_raw_text(&self, sql: &str) -> Vec<String> {
+        match &self.backend {
+            Backend::Sqlite(dir) => {
+                let connection =
+                    rusqlite::Connection::open(dir.path().join("loa.db")).expect("open");
+                let mut statement = connection.prepare(sql).expect(sql);
+                statement
+                    .query_map([], |row| row.get::<_, String>(0))
+                    .expect(sql)
+                    .collect::<Result<_, _>>()
+                    .expect(sql)
+            }
+            Backend::Postgres(database) => {
+                let (client, connection) =
+                    tokio_postgres::connect(&database.url, tokio_postgres::NoTls)
+                        .await
+                        .expect("connect");
+                tokio::spawn(connection);
+                client
+                    .query(sql, &[])
+                    .await
+                    .expect(sql)
+                    .iter()
+                    .map(|row| row.get(0))
+                    .collect()
+            }
         }
     }
 

@@ -8,6 +8,7 @@ mod knowledge;
 mod model;
 pub mod postgres;
 mod queue;
+mod sealing;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -167,9 +167,13 @@ impl AccountStore for PostgresStore {
     }
 
     async fn channels_of_tenant(&self, tenant_id: &str) -> Result<Vec<Channel>, StoreError> {
-        in_tenant!(self, tenant_id, |scope| listings::channels_of_tenant(
-            &scope, tenant_id
-        ))
+        let channels: Vec<Channel> = in_tenant!(self, tenant_id, |scope| {
+            listings::channels_of_tenant(&scope, tenant_id)
+        })?;
+        channels
+            .into_iter()
+            .map(|channel| self.secrets.open_channel(channel))
+            .collect()
     }
 
     async fn delete_channel(&self, tenant_id: &str, channel_id: &str) -> Result<bool, StoreError> {
@@ -182,9 +186,13 @@ impl AccountStore for PostgresStore {
         &self,
         tenant_id: &str,
     ) -> Result<Vec<TenantPluginSettings>, StoreError> {
-        in_tenant!(self, tenant_id, |scope| plugins::tenant_plugins(
-            &scope, tenant_id
-        ))
+        let settings: Vec<TenantPluginSettings> = in_tenant!(self, tenant_id, |scope| {
+            plugins::tenant_plugins(&scope, tenant_id)
+        })?;
+        settings
+            .into_iter()
+            .map(|settings| self.secrets.open_settings(settings))
+            .collect()
     }
 
     async fn conversations(

@@ -110,11 +110,15 @@ impl ConversationStore for PostgresStore {
     }
 
     async fn put_channel(&self, channel: &Channel) -> Result<(), StoreError> {
-        directory::put_channel(&self.client().await?, channel).await
+        let sealed = self.secrets.seal_channel(channel)?;
+        directory::put_channel(&self.client().await?, &sealed).await
     }
 
     async fn channel(&self, id: &str) -> Result<Option<Channel>, StoreError> {
-        directory::channel(&self.client().await?, id).await
+        directory::channel(&self.client().await?, id)
+            .await?
+            .map(|channel| self.secrets.open_channel(channel))
+            .transpose()
     }
 
     async fn replace_faq(

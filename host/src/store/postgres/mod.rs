@@ -19,6 +19,7 @@ mod statements;
 mod tenant_scope;
 mod turns;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -26,6 +27,9 @@ use deadpool_postgres::tokio_postgres::{self, NoTls};
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 
 use tenant_scope::in_tenant;
+
+use super::sealing::SecretValues;
+use crate::auth::SecretBox;
 
 use super::{
     BreakerTrip, InstalledPlugin, KvQuota, KvScope, Store, StoreError, TenantPluginSettings,
@@ -43,6 +47,8 @@ pub struct PostgresStore {
     pool: Pool,
     /// `host:port/database`, for error messages.
     target: String,
+    /// Seals channel secrets and plugin config values at rest.
+    secrets: SecretValues,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -87,9 +93,20 @@ impl PostgresStore {
             .map_err(|error| {
                 StoreError::Backend(format!("PostgreSQL pool for {target}: {error}"))
             })?;
-        let store = Self { pool, target };
+        let store = Self {
+            pool,
+            target,
+            secrets: SecretValues::default(),
+        };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Seals channel secrets and plugin config values with `secrets` on write and opens
+    /// them on read. Without it they are stored as given.
+    pub fn with_secrets(mut self, secrets: Arc<SecretBox>) -> Self {
+        self.secrets = SecretValues::new(secrets);
+        self
     }
 
     /// A pooled connection.
@@ -127,14 +144,19 @@ impl Store for PostgresStore {
         tenant_id: &str,
         plugin: &str,
     ) -> Result<Option<TenantPluginSettings>, StoreError> {
-        in_tenant!(self, tenant_id, |scope| plugins::tenant_plugin(
-            &scope, tenant_id, plugin
-        ))
+        let settings: Option<TenantPluginSettings> =
+            in_tenant!(self, tenant_id, |scope| plugins::tenant_plugin(
+                &scope, tenant_id, plugin
+            ))?;
+        settings
+            .map(|settings| self.secrets.open_settings(settings))
+            .transpose()
     }
 
     async fn put_tenant_plugin(&self, settings: &TenantPluginSettings) -> Result<(), StoreError> {
+        let sealed = self.secrets.seal_settings(settings)?;
         in_tenant!(self, &settings.tenant_id, |scope| {
-            plugins::put_tenant_plugin(&scope, settings)
+            plugins::put_tenant_plugin(&scope, &sealed)
         })
     }
 

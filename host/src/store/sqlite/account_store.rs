@@ -180,8 +180,13 @@ impl AccountStore for SqliteStore {
 
     async fn channels_of_tenant(&self, tenant_id: &str) -> Result<Vec<Channel>, StoreError> {
         let tenant_id = tenant_id.to_owned();
-        self.read(move |connection| listings::channels_of_tenant(connection, &tenant_id))
-            .await
+        let channels = self
+            .read(move |connection| listings::channels_of_tenant(connection, &tenant_id))
+            .await?;
+        channels
+            .into_iter()
+            .map(|channel| self.secrets.open_channel(channel))
+            .collect()
     }
 
     async fn delete_channel(&self, tenant_id: &str, channel_id: &str) -> Result<bool, StoreError> {
@@ -195,8 +200,13 @@ impl AccountStore for SqliteStore {
         tenant_id: &str,
     ) -> Result<Vec<TenantPluginSettings>, StoreError> {
         let tenant_id = tenant_id.to_owned();
-        self.read(move |connection| plugins::tenant_plugins(connection, &tenant_id))
-            .await
+        let settings = self
+            .read(move |connection| plugins::tenant_plugins(connection, &tenant_id))
+            .await?;
+        settings
+            .into_iter()
+            .map(|settings| self.secrets.open_settings(settings))
+            .collect()
     }
 
     async fn conversations(

@@ -20,6 +20,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::Connection;
 
+use crate::auth::SecretBox;
+
+use super::sealing::SecretValues;
 use super::{
     BreakerTrip, InstalledPlugin, KvQuota, KvScope, Store, StoreError, TenantPluginSettings,
 };
@@ -34,6 +37,8 @@ pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
     /// `None` for an in-memory database (a second connection would see another database).
     reader: Option<Arc<Mutex<Connection>>>,
+    /// Seals channel secrets and plugin config values at rest.
+    secrets: SecretValues,
 }
 
 impl SqliteStore {
@@ -94,7 +99,15 @@ impl SqliteStore {
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
             reader: None,
+            secrets: SecretValues::default(),
         })
+    }
+
+    /// Seals channel secrets and plugin config values with `secrets` on write and opens
+    /// them on read. Without it they are stored as given.
+    pub fn with_secrets(mut self, secrets: Arc<SecretBox>) -> Self {
+        self.secrets = SecretValues::new(secrets);
+        self
     }
 
     /// Runs `work` with the connection on the blocking pool.
@@ -169,11 +182,13 @@ impl Store for SqliteStore {
     ) -> Result<Option<TenantPluginSettings>, StoreError> {
         let (tenant_id, plugin) = (tenant_id.to_owned(), plugin.to_owned());
         self.with(move |connection| plugins::tenant_plugin(connection, &tenant_id, &plugin))
-            .await
+            .await?
+            .map(|settings| self.secrets.open_settings(settings))
+            .transpose()
     }
 
     async fn put_tenant_plugin(&self, settings: &TenantPluginSettings) -> Result<(), StoreError> {
-        let settings = settings.clone();
+        let settings = self.secrets.seal_settings(settings)?;
         self.with(move |connection| plugins::put_tenant_plugin(connection, &settings))
             .await
     }

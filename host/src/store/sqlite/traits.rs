@@ -39,7 +39,7 @@ impl ConversationStore for SqliteStore {
     }
 
     async fn put_channel(&self, channel: &Channel) -> Result<(), StoreError> {
-        let channel = channel.clone();
+        let channel = self.secrets.seal_channel(channel)?;
         self.with(move |connection| conversations::put_channel(connection, &channel))
             .await
     }
@@ -47,7 +47,9 @@ impl ConversationStore for SqliteStore {
     async fn channel(&self, id: &str) -> Result<Option<Channel>, StoreError> {
         let id = id.to_owned();
         self.read(move |connection| conversations::channel(connection, &id))
-            .await
+            .await?
+            .map(|channel| self.secrets.open_channel(channel))
+            .transpose()
     }
 
     async fn replace_faq(
