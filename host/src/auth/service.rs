@@ -32,7 +32,7 @@ pub enum AuthError {
     #[error("this refresh token was already used; the session is revoked, log in again")]
     RefreshReused,
     /// The new password breaks the policy.
-    #[error("{0}")]
+    #[error(transparent)]
     WeakPassword(#[from] PasswordPolicyError),
     /// The email is not an email address.
     #[error("invalid email: {0}")]
