@@ -7,6 +7,7 @@ mod plugin;
 mod progress;
 mod serve;
 mod tenant;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,9 +60,12 @@ enum Command {
     /// Import, list and delete a bot's documents (markdown, text, PDF).
     #[command(subcommand)]
     Docs(knowledge::DocsCommand),
-    /// Create and update tenants (shops).
+    /// Create tenants (shops) with their owner, and apply shop files.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
+    /// Create accounts and reset passwords.
+    #[command(subcommand)]
+    User(user::UserCommand),
 }
 
 /// Parses the command line, runs it, and turns any error into a message and exit code 1.
@@ -109,6 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin(command) => plugin::run(&context, command).await,
         Command::Serve(args) => serve::run(&mut context, args).await,
         Command::Tenant(command) => tenant::run(&context, command).await,
+        Command::User(command) => user::run(&context, command).await,
         Command::Faq(command) => knowledge::run_faq(&context, command).await,
         Command::Docs(command) => knowledge::run_docs(&context, command).await,
         Command::Eval(args) => eval::run(&context.config.knowledge, args).await,
