@@ -251,9 +251,15 @@ async fn run_host(store: Arc<dyn Store>, load: Load) -> LoadReport {
     let listener = listen();
     let address = listener.local_addr().expect("host address");
     let shutdown = CancellationToken::new();
+    let key = loa::auth::MasterKey::generate().expect("a random key");
+    let auth = Arc::new(loa::auth::AuthService::new(
+        Arc::clone(&store),
+        &key,
+        config.auth.clone(),
+    ));
     let host = tokio::spawn({
         let shutdown = shutdown.clone();
-        async move { loa::serve::serve(&config, store, None, None, listener, shutdown).await }
+        async move { loa::serve::serve(&config, store, auth, None, None, listener, shutdown).await }
     });
     let report = load::drive(&format!("ws://{address}/v1/widget/{BOT}/ws"), load).await;
     shutdown.cancel();

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::AuthService;
 use crate::config::HostConfig;
 use crate::conversation::live::LiveHub;
 use crate::conversation::pipeline::InboxWorkers;
@@ -30,10 +31,12 @@ pub enum ServeError {
 
 /// Runs the host on `listener` until `shutdown` is cancelled, then drains: new visitors
 /// are refused (`/readyz` says draining), sockets are told to reconnect elsewhere, turns
-/// and sends in flight finish (at most `http.drain_secs`).
+/// and sends in flight finish (at most `http.drain_secs`). `auth` signs and checks the
+/// admin API's tokens (built from the master key by the caller, which knows where it is).
 pub async fn serve(
     config: &HostConfig,
     store: Arc<dyn Store>,
+    auth: Arc<AuthService>,
     plugins: Option<Arc<PluginRegistry>>,
     knowledge: Option<Arc<Knowledge>>,
     listener: TcpListener,
@@ -79,6 +82,7 @@ pub async fn serve(
         limits: Arc::new(crate::http::limits::RateLimits::new(
             &config.http.rate_limits,
         )),
+        auth,
         shutdown: shutdown.clone(),
     };
     let app = router(state, &config.http);

@@ -56,12 +56,15 @@ pub fn loa_binary() -> PathBuf {
     binary
 }
 
-/// A `loa` command with its own data directory and compile cache, and no config file.
+/// A `loa` command with its own data directory and compile cache, no config file, and
+/// the tests' master key ([`accounts::MASTER_KEY_BASE64`]): every command and server of
+/// a test seals and reads secrets with the same key, whatever config file each reads.
 pub fn loa(data_dir: &Path) -> Command {
     let mut command = Command::new(loa_binary());
     command
         .env("LOA_DATA_DIR", data_dir)
         .env("LOA_CONFIG", data_dir.join("absent-loa.toml"))
+        .env("LOA_MASTER_KEY", accounts::MASTER_KEY_BASE64)
         .env_remove("LOA_LOG");
     command
 }

@@ -49,7 +49,7 @@ impl Server {
 
     /// Like [`Server::start_with_knowledge`] (pass `--no-knowledge` in `args` to go
     /// without), with `env` set on the server process: settings that are secrets and have
-    /// no flag, such as `LOA_ADMIN_TOKEN`.
+    /// no flag, such as `LOA_MASTER_KEY`.
     pub fn start_with_env<I, S>(data_dir: &Path, env: &[(&str, &str)], args: I) -> Server
     where
         I: IntoIterator<Item = S>,
@@ -69,8 +69,6 @@ impl Server {
             .arg(data_dir.join("loa.toml"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
-            // The admin API is off unless a test turns it on, whatever the shell has set.
-            .env_remove("LOA_ADMIN_TOKEN")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             // A file, not a pipe: nobody reads stderr while the test runs, and a full pipe

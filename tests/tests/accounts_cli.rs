@@ -97,7 +97,7 @@ async fn tenant_create_makes_an_owner_who_logs_in_with_the_printed_password() {
     );
     assert!(
         !data.path().join("master.key").exists(),
-        "the CLI needs no master key"
+        "the CLI takes the key from LOA_MASTER_KEY and writes no key file"
     );
 
     // The same person owns a second shop: no new account, no password printed.

@@ -1,57 +1,67 @@
-//! The admin API for a bot's FAQ and documents, against the real `loa serve` over real
-//! sockets: the interim bearer token (off, wrong, from env or loa.toml), FAQ and document
-//! CRUD with every refusal's JSON shape, and an entry added over HTTP answered on the
-//! widget at once.
+//! A bot's FAQ and documents over the admin API, against the real `loa serve` over real
+//! sockets, as the shop's owner logged in: FAQ and document CRUD with every refusal's
+//! JSON shape, an entry added over HTTP answered on the widget at once, and writes in the
+//! audit log. Who may call which route is the isolation matrix's (`isolation_matrix.rs`).
 
-use std::path::Path;
-
+use loa_e2e::accounts::{admin_config, call, create_user, login};
 use loa_e2e::http::request_with_headers;
 use loa_e2e::serve::Server;
 use loa_e2e::widget::{Visitor, text};
 use loa_e2e::{finish, loa, workspace_root};
 use serde_json::{Value, json};
 
-const TOKEN: &str = "e2e-admin-token-5b1c9d";
 /// The demo shop's FAQ, applied with the tenant.
 const DEMO_FAQ_ENTRIES: usize = 50;
+/// The demo bot's routes.
+const BOT: &str = "/v1/tenants/may/bots/may";
 const POLICY_MD: &str = "# Chính sách đổi trả\n\nMây nhận đổi trả trong 7 ngày kể từ khi bạn nhận hàng, sản phẩm còn nguyên tem mác và chưa qua sử dụng.\n\n## Phí đổi trả\n\nĐổi size miễn phí một lần; trả hàng do đổi ý thì bạn chịu phí vận chuyển hai chiều.\n";
 
-/// A data dir with the demo shop (its bot `may` and 50 FAQ entries) and `loa.toml`
-/// holding `config`.
-fn demo_shop(config: &str) -> tempfile::TempDir {
+/// The demo shop served, with its owner logged in.
+struct Shop {
+    server: Server,
+    token: String,
+    _data: tempfile::TempDir,
+}
+
+/// The demo shop (tenant and bot `may`, 50 FAQ entries) with an owner, `extra` appended
+/// to its `loa.toml`, served with the knowledge tier or without.
+async fn demo_shop(extra: &str, knowledge: bool) -> Shop {
     let data = tempfile::tempdir().expect("temp dir");
-    std::fs::write(data.path().join("loa.toml"), config).expect("write loa.toml");
+    std::fs::write(data.path().join("loa.toml"), admin_config(extra)).expect("write loa.toml");
     finish(
         loa(data.path())
-            .arg("--data-dir")
-            .arg(data.path())
             .args(["tenant", "apply"])
             .arg(workspace_root().join("samples/demo-shop/shop.toml")),
     )
     .success();
-    data
+    let password = create_user(loa(data.path()), "owner@may.vn", "may", "owner");
+    let flags: &[&str] = if knowledge { &[] } else { &["--no-knowledge"] };
+    let server = Server::start_with_knowledge(data.path(), flags.iter().copied());
+    let token = login(server.base_url(), "owner@may.vn", &password)
+        .await
+        .access;
+    Shop {
+        server,
+        token,
+        _data: data,
+    }
 }
 
-/// `loa serve` without the knowledge tier, the admin token in its environment.
-fn admin_server(data: &Path) -> Server {
-    Server::start_with_env(data, &[("LOA_ADMIN_TOKEN", TOKEN)], ["--no-knowledge"])
-}
-
-/// `method path` with the admin token and a JSON body (empty: none).
-async fn admin(server: &Server, method: &str, path: &str, body: &str) -> (u16, Value) {
-    let authorization = format!("Bearer {TOKEN}");
+/// `method path` as the owner, with a JSON body (empty: none).
+async fn admin(shop: &Shop, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let authorization = format!("Bearer {}", shop.token);
     let headers = [
         ("authorization", authorization.as_str()),
         ("content-type", "application/json"),
     ];
-    let url = format!("{}{path}", server.base_url());
+    let url = format!("{}{path}", shop.server.base_url());
     request_with_headers(method, &url, &headers, body.as_bytes().to_vec()).await
 }
 
-/// `PUT path` with the admin token and a file as the body.
-async fn upload(server: &Server, path: &str, bytes: &[u8]) -> (u16, Value) {
-    let authorization = format!("Bearer {TOKEN}");
-    let url = format!("{}{path}", server.base_url());
+/// `PUT path` as the owner with a file as the body.
+async fn upload(shop: &Shop, path: &str, bytes: &[u8]) -> (u16, Value) {
+    let authorization = format!("Bearer {}", shop.token);
+    let url = format!("{}{path}", shop.server.base_url());
     let headers = [("authorization", authorization.as_str())];
     request_with_headers("PUT", &url, &headers, bytes.to_vec()).await
 }
@@ -76,8 +86,8 @@ fn assert_error(answer: &(u16, Value), status: u16, code: &str) -> String {
     message.to_owned()
 }
 
-async fn faq_ids(server: &Server) -> Vec<String> {
-    let (status, body) = admin(server, "GET", "/v1/bots/may/faq", "").await;
+async fn faq_ids(shop: &Shop) -> Vec<String> {
+    let (status, body) = admin(shop, "GET", &format!("{BOT}/faq"), "").await;
     assert_eq!(status, 200, "{body}");
     body["entries"]
         .as_array()
@@ -87,65 +97,43 @@ async fn faq_ids(server: &Server) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn without_a_token_every_admin_route_answers_503() {
-    let data = demo_shop("");
-    let server = Server::start(data.path(), std::iter::empty::<&str>());
-    let url = format!("{}/v1/bots/may/faq", server.base_url());
-    let bearer = [("authorization", "Bearer anything")];
-    let message = assert_error(
-        &request_with_headers("GET", &url, &bearer, Vec::new()).await,
-        503,
-        "admin_api_disabled",
-    );
-    assert!(message.contains("LOA_ADMIN_TOKEN"), "{message}");
-    let url = format!("{}/v1/bots/may/documents/a.md", server.base_url());
-    let answer = request_with_headers("PUT", &url, &[], b"# A".to_vec()).await;
-    assert_error(&answer, 503, "admin_api_disabled");
-}
-
-#[tokio::test]
-async fn a_missing_or_wrong_token_is_refused_and_not_logged() {
-    let data = demo_shop("");
-    let server = admin_server(data.path());
-    let url = format!("{}/v1/bots/may/faq", server.base_url());
-    let wrong = "Bearer not-the-token-8e2f";
-    for headers in [
-        vec![],
-        vec![("authorization", wrong)],
-        vec![("authorization", TOKEN)],
-    ] {
-        let answer = request_with_headers("GET", &url, &headers, Vec::new()).await;
-        assert_error(&answer, 401, "unauthorized");
-    }
-    let logs = server.stderr();
-    assert!(logs.contains("admin API request refused"), "{logs}");
-    assert!(!logs.contains("not-the-token-8e2f"), "{logs}");
-    assert!(!logs.contains(TOKEN), "{logs}");
-}
-
-#[tokio::test]
-async fn the_token_can_come_from_loa_toml() {
-    let data = demo_shop("[http]\nadmin_token = \"from-the-file-31\"\n");
-    let server = Server::start(data.path(), std::iter::empty::<&str>());
-    let url = format!("{}/v1/bots/may/faq", server.base_url());
-    let bearer = [("authorization", "Bearer from-the-file-31")];
-    let (status, body) = request_with_headers("GET", &url, &bearer, Vec::new()).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        body["entries"].as_array().map(Vec::len),
-        Some(DEMO_FAQ_ENTRIES)
-    );
+/// The tenant's audit lines, newest first.
+async fn audit_actions(shop: &Shop) -> Vec<(String, Value)> {
+    let answer = call(
+        shop.server.base_url(),
+        Some(&shop.token),
+        "GET",
+        "/v1/tenants/may/audit?limit=200",
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    answer.json["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|entry| {
+            (
+                entry["action"].as_str().unwrap_or_default().to_owned(),
+                entry["detail"].clone(),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test]
 async fn faq_entries_are_created_read_and_deleted() {
-    let data = demo_shop("");
-    let server = admin_server(data.path());
-    assert_eq!(faq_ids(&server).await.len(), DEMO_FAQ_ENTRIES);
+    let shop = demo_shop("", false).await;
+    assert_eq!(faq_ids(&shop).await.len(), DEMO_FAQ_ENTRIES);
 
     let entry = json!({"id": "faq-gift", "question": "Có thêu tên lên áo không?", "answer": "Có ạ, phí 30.000đ."});
-    let (status, body) = admin(&server, "POST", "/v1/bots/may/faq", &entry.to_string()).await;
+    let (status, body) = admin(
+        &shop,
+        "POST",
+        "/v1/tenants/may/bots/may/faq",
+        &entry.to_string(),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["entry"], entry, "{body}");
     assert!(
@@ -153,40 +141,74 @@ async fn faq_entries_are_created_read_and_deleted() {
         "no knowledge tier, no sync: {body}"
     );
 
-    let again = admin(&server, "POST", "/v1/bots/may/faq", &entry.to_string()).await;
+    let again = admin(
+        &shop,
+        "POST",
+        "/v1/tenants/may/bots/may/faq",
+        &entry.to_string(),
+    )
+    .await;
     let message = assert_error(&again, 409, "faq_exists");
     assert!(message.contains("faq-gift"), "{message}");
 
-    let (status, body) = admin(&server, "GET", "/v1/bots/may/faq/faq-gift", "").await;
+    let (status, body) = admin(&shop, "GET", "/v1/tenants/may/bots/may/faq/faq-gift", "").await;
     assert_eq!((status, &body["entry"]), (200, &entry), "{body}");
-    assert_eq!(faq_ids(&server).await.len(), DEMO_FAQ_ENTRIES + 1);
+    assert_eq!(faq_ids(&shop).await.len(), DEMO_FAQ_ENTRIES + 1);
 
-    let (status, body) = admin(&server, "DELETE", "/v1/bots/may/faq/faq-gift", "").await;
+    let (status, body) = admin(&shop, "DELETE", "/v1/tenants/may/bots/may/faq/faq-gift", "").await;
     assert_eq!(status, 204, "{body}");
-    let gone = admin(&server, "DELETE", "/v1/bots/may/faq/faq-gift", "").await;
+    let gone = admin(&shop, "DELETE", "/v1/tenants/may/bots/may/faq/faq-gift", "").await;
     assert_error(&gone, 404, "faq_not_found");
-    let gone = admin(&server, "GET", "/v1/bots/may/faq/faq-gift", "").await;
+    let gone = admin(&shop, "GET", "/v1/tenants/may/bots/may/faq/faq-gift", "").await;
     assert_error(&gone, 404, "faq_not_found");
-    assert_eq!(faq_ids(&server).await.len(), DEMO_FAQ_ENTRIES);
+    assert_eq!(faq_ids(&shop).await.len(), DEMO_FAQ_ENTRIES);
+
+    // Both writes are in the audit log, newest first; the refused ones are not.
+    let audit = audit_actions(&shop).await;
+    let writes: Vec<_> = audit
+        .iter()
+        .filter(|(action, _)| action.starts_with("faq."))
+        .collect();
+    assert_eq!(writes.len(), 2, "{audit:?}");
+    assert_eq!(writes[0].0, "faq.deleted");
+    assert_eq!(writes[1].0, "faq.created");
+    assert_eq!(writes[1].1["entry"], "faq-gift", "{audit:?}");
 }
 
 #[tokio::test]
 async fn bad_entries_are_refused_and_nothing_is_stored() {
-    let data = demo_shop("");
-    let server = admin_server(data.path());
+    let shop = demo_shop("", false).await;
     let empty = json!({"id": "x", "question": "  ", "answer": "A."});
-    let answer = admin(&server, "POST", "/v1/bots/may/faq", &empty.to_string()).await;
+    let answer = admin(
+        &shop,
+        "POST",
+        "/v1/tenants/may/bots/may/faq",
+        &empty.to_string(),
+    )
+    .await;
     let message = assert_error(&answer, 400, "invalid_faq");
     assert!(message.contains("question is empty"), "{message}");
 
     let huge = json!({"id": "y", "question": "a".repeat(501), "answer": "A."});
-    let answer = admin(&server, "POST", "/v1/bots/may/faq", &huge.to_string()).await;
+    let answer = admin(
+        &shop,
+        "POST",
+        "/v1/tenants/may/bots/may/faq",
+        &huge.to_string(),
+    )
+    .await;
     let message = assert_error(&answer, 400, "invalid_faq");
     assert!(message.contains("too long"), "{message}");
 
     let good = json!({"id": "ok", "question": "Q?", "answer": "A."});
     let whole = json!({"entries": [good, {"id": "z", "question": "Q?", "answer": ""}, huge]});
-    let answer = admin(&server, "PUT", "/v1/bots/may/faq", &whole.to_string()).await;
+    let answer = admin(
+        &shop,
+        "PUT",
+        "/v1/tenants/may/bots/may/faq",
+        &whole.to_string(),
+    )
+    .await;
     let message = assert_error(&answer, 400, "invalid_faq");
     assert!(
         message.contains("entries[1]") && message.contains("answer is empty"),
@@ -194,7 +216,7 @@ async fn bad_entries_are_refused_and_nothing_is_stored() {
     );
     assert!(message.contains("entries[2]"), "{message}");
 
-    let ids = faq_ids(&server).await;
+    let ids = faq_ids(&shop).await;
     assert_eq!(ids.len(), DEMO_FAQ_ENTRIES, "nothing stored: {ids:?}");
     assert!(
         !ids.iter()
@@ -204,35 +226,33 @@ async fn bad_entries_are_refused_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn put_upserts_the_entry_named_in_the_path() {
-    let data = demo_shop("");
-    let server = admin_server(data.path());
+    let shop = demo_shop("", false).await;
     let body = json!({"question": "Có thêu tên không?", "answer": "Có ạ."}).to_string();
-    let (status, answer) = admin(&server, "PUT", "/v1/bots/may/faq/faq-new", &body).await;
+    let (status, answer) = admin(&shop, "PUT", "/v1/tenants/may/bots/may/faq/faq-new", &body).await;
     assert_eq!(status, 201, "{answer}");
     assert_eq!(answer["entry"]["id"], "faq-new", "{answer}");
 
     let body = json!({"id": "faq-new", "question": "Có thêu tên không?", "answer": "Có, 30.000đ."});
     let (status, answer) = admin(
-        &server,
+        &shop,
         "PUT",
-        "/v1/bots/may/faq/faq-new",
+        "/v1/tenants/may/bots/may/faq/faq-new",
         &body.to_string(),
     )
     .await;
     assert_eq!(status, 200, "{answer}");
-    let (_, read) = admin(&server, "GET", "/v1/bots/may/faq/faq-new", "").await;
+    let (_, read) = admin(&shop, "GET", "/v1/tenants/may/bots/may/faq/faq-new", "").await;
     assert_eq!(read["entry"]["answer"], "Có, 30.000đ.", "{read}");
 
     let other = json!({"id": "faq-other", "question": "Q?", "answer": "A."}).to_string();
-    let answer = admin(&server, "PUT", "/v1/bots/may/faq/faq-new", &other).await;
+    let answer = admin(&shop, "PUT", "/v1/tenants/may/bots/may/faq/faq-new", &other).await;
     assert_error(&answer, 400, "faq_id_mismatch");
 }
 
 #[tokio::test]
 async fn replacing_the_whole_faq_is_answered_at_once_on_the_widget() {
-    let data = demo_shop("");
-    let server = admin_server(data.path());
-    let mut visitor = Visitor::connect(server.base_url(), "may")
+    let shop = demo_shop("", false).await;
+    let mut visitor = Visitor::connect(shop.server.base_url(), "may")
         .await
         .expect("the demo bot exists");
     visitor.hello(None, None).await;
@@ -244,14 +264,20 @@ async fn replacing_the_whole_faq_is_answered_at_once_on_the_widget() {
         {"id": "a", "question": "Mây có thêu tên lên áo không?", "answer": "Có ạ, thêu tên 30.000đ."},
         {"id": "b", "question": "Mây mở cửa mấy giờ?", "answer": "Từ 9 giờ đến 21 giờ ạ."},
     ]});
-    let (status, body) = admin(&server, "PUT", "/v1/bots/may/faq", &entries.to_string()).await;
+    let (status, body) = admin(
+        &shop,
+        "PUT",
+        "/v1/tenants/may/bots/may/faq",
+        &entries.to_string(),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         (&body["count"], &body["added"], &body["removed"]),
         (&json!(2), &json!(2), &json!(DEMO_FAQ_ENTRIES)),
         "{body}"
     );
-    assert_eq!(faq_ids(&server).await, ["a", "b"]);
+    assert_eq!(faq_ids(&shop).await, ["a", "b"]);
 
     visitor.say("q2", "Mây có thêu tên lên áo không?").await;
     let reply = visitor.bot_reply().await;
@@ -260,10 +286,9 @@ async fn replacing_the_whole_faq_is_answered_at_once_on_the_widget() {
 
 #[tokio::test]
 async fn documents_are_uploaded_listed_read_and_deleted() {
-    let data = demo_shop("");
-    let server = admin_server(data.path());
-    let path = "/v1/bots/may/documents/chinh-sach-doi-tra.md";
-    let (status, body) = upload(&server, path, POLICY_MD.as_bytes()).await;
+    let shop = demo_shop("", false).await;
+    let path = "/v1/tenants/may/bots/may/documents/chinh-sach-doi-tra.md";
+    let (status, body) = upload(&shop, path, POLICY_MD.as_bytes()).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["unchanged"], false, "{body}");
     let document = &body["document"];
@@ -272,14 +297,14 @@ async fn documents_are_uploaded_listed_read_and_deleted() {
     assert!(document["chunk_count"].as_u64() >= Some(1), "{body}");
     let sha = document["sha256"].as_str().expect("sha256").to_owned();
 
-    let (status, body) = upload(&server, path, POLICY_MD.as_bytes()).await;
+    let (status, body) = upload(&shop, path, POLICY_MD.as_bytes()).await;
     assert_eq!((status, &body["unchanged"]), (200, &json!(true)), "{body}");
     assert_eq!(body["document"]["sha256"], sha, "{body}");
     let changed = format!("{POLICY_MD}\nHàng giảm giá không đổi trả.\n");
-    let (status, body) = upload(&server, path, changed.as_bytes()).await;
+    let (status, body) = upload(&shop, path, changed.as_bytes()).await;
     assert_eq!((status, &body["unchanged"]), (200, &json!(false)), "{body}");
 
-    let (status, body) = admin(&server, "GET", "/v1/bots/may/documents", "").await;
+    let (status, body) = admin(&shop, "GET", "/v1/tenants/may/bots/may/documents", "").await;
     assert_eq!(status, 200, "{body}");
     let listed = body["documents"].as_array().expect("documents");
     assert_eq!(listed.len(), 1, "{body}");
@@ -298,7 +323,7 @@ async fn documents_are_uploaded_listed_read_and_deleted() {
         "a list carries no chunks: {body}"
     );
 
-    let (status, body) = admin(&server, "GET", path, "").await;
+    let (status, body) = admin(&shop, "GET", path, "").await;
     assert_eq!(status, 200, "{body}");
     let chunks = body["document"]["chunks"].as_array().expect("chunks");
     assert!(chunks.iter().any(|chunk| {
@@ -307,15 +332,15 @@ async fn documents_are_uploaded_listed_read_and_deleted() {
             .is_some_and(|text| text.contains("Hàng giảm giá"))
     }));
 
-    let (status, _) = admin(&server, "DELETE", path, "").await;
+    let (status, _) = admin(&shop, "DELETE", path, "").await;
     assert_eq!(status, 204);
     assert_error(
-        &admin(&server, "GET", path, "").await,
+        &admin(&shop, "GET", path, "").await,
         404,
         "document_not_found",
     );
     assert_error(
-        &admin(&server, "DELETE", path, "").await,
+        &admin(&shop, "DELETE", path, "").await,
         404,
         "document_not_found",
     );
@@ -323,53 +348,61 @@ async fn documents_are_uploaded_listed_read_and_deleted() {
 
 #[tokio::test]
 async fn unreadable_documents_are_refused_with_their_reason() {
-    let data = demo_shop("[http]\nmax_body_kib = 4\n");
-    let server = admin_server(data.path());
+    let shop = demo_shop("[http]\nmax_body_kib = 4\n", false).await;
     let latin1 = upload(
-        &server,
-        "/v1/bots/may/documents/gia.md",
+        &shop,
+        "/v1/tenants/may/bots/may/documents/gia.md",
         b"# Gi\xe1 \n\nv\xe0ng",
     )
     .await;
     let message = assert_error(&latin1, 422, "document_not_utf8");
     assert!(message.contains("UTF-8"), "{message}");
     let docx = upload(
-        &server,
-        "/v1/bots/may/documents/chinh-sach.docx",
+        &shop,
+        "/v1/tenants/may/bots/may/documents/chinh-sach.docx",
         b"PK\x03\x04",
     )
     .await;
     let message = assert_error(&docx, 415, "unsupported_document");
     assert!(message.contains(".docx"), "{message}");
-    let empty = upload(&server, "/v1/bots/may/documents/trong.txt", b"").await;
+    let empty = upload(&shop, "/v1/tenants/may/bots/may/documents/trong.txt", b"").await;
     assert_error(&empty, 422, "document_empty");
-    let blank = upload(&server, "/v1/bots/may/documents/trong.md", b" \n\n ").await;
+    let blank = upload(
+        &shop,
+        "/v1/tenants/may/bots/may/documents/trong.md",
+        b" \n\n ",
+    )
+    .await;
     assert_error(&blank, 422, "document_empty");
     let big = "Mây giao hàng toàn quốc. ".repeat(400);
-    let answer = upload(&server, "/v1/bots/may/documents/lon.txt", big.as_bytes()).await;
+    let answer = upload(
+        &shop,
+        "/v1/tenants/may/bots/may/documents/lon.txt",
+        big.as_bytes(),
+    )
+    .await;
     let message = assert_error(&answer, 413, "body_too_large");
     assert!(message.contains("4 KiB"), "{message}");
 
-    let (status, body) = admin(&server, "GET", "/v1/bots/may/documents", "").await;
+    let (status, body) = admin(&shop, "GET", "/v1/tenants/may/bots/may/documents", "").await;
     assert_eq!((status, &body["documents"]), (200, &json!([])), "{body}");
 }
 
 #[tokio::test]
 async fn an_unknown_bot_is_404_and_bad_json_is_400() {
-    let data = demo_shop("");
-    let server = admin_server(data.path());
+    let shop = demo_shop("", false).await;
     for (method, path) in [
-        ("GET", "/v1/bots/nobody/faq"),
-        ("GET", "/v1/bots/nobody/faq/faq-01"),
-        ("DELETE", "/v1/bots/nobody/faq/faq-01"),
-        ("GET", "/v1/bots/nobody/documents"),
-        ("GET", "/v1/bots/nobody/documents/a.md"),
+        ("GET", "/v1/tenants/may/bots/nobody/faq"),
+        ("GET", "/v1/tenants/may/bots/nobody/faq/faq-01"),
+        ("DELETE", "/v1/tenants/may/bots/nobody/faq/faq-01"),
+        ("GET", "/v1/tenants/may/bots/nobody/documents"),
+        ("GET", "/v1/tenants/may/bots/nobody/documents/a.md"),
     ] {
-        let answer = admin(&server, method, path, "").await;
+        let answer = admin(&shop, method, path, "").await;
         let message = assert_error(&answer, 404, "bot_not_found");
         assert!(message.contains("nobody"), "{message}");
     }
-    let answer = upload(&server, "/v1/bots/nobody/documents/a.md", b"# A").await;
+    let answer = upload(&shop, "/v1/tenants/may/bots/nobody/documents/a.md", b"# A").await;
     assert_error(&answer, 404, "bot_not_found");
 
     for body in [
@@ -377,37 +410,44 @@ async fn an_unknown_bot_is_404_and_bad_json_is_400() {
         "{\"id\": \"x\", \"question\": \"Q?\", \"answer\": \"A\", \"colour\": 1}",
         "[1, 2]",
     ] {
-        let answer = admin(&server, "POST", "/v1/bots/may/faq", body).await;
+        let answer = admin(&shop, "POST", "/v1/tenants/may/bots/may/faq", body).await;
         assert_error(&answer, 400, "invalid_json");
     }
-    let answer = admin(&server, "PUT", "/v1/bots/may/faq", "{\"entries\": 3}").await;
+    let answer = admin(
+        &shop,
+        "PUT",
+        "/v1/tenants/may/bots/may/faq",
+        "{\"entries\": 3}",
+    )
+    .await;
     let message = assert_error(&answer, 400, "invalid_json");
     assert!(
         message.contains("entries"),
         "serde names the field: {message}"
     );
-    assert_eq!(faq_ids(&server).await.len(), DEMO_FAQ_ENTRIES);
+    assert_eq!(faq_ids(&shop).await.len(), DEMO_FAQ_ENTRIES);
 }
 
 #[tokio::test]
 async fn an_entry_added_over_http_is_answered_without_accents() {
-    let data = demo_shop("");
-    let server = Server::start_with_env(
-        data.path(),
-        &[("LOA_ADMIN_TOKEN", TOKEN)],
-        std::iter::empty::<&str>(),
-    );
+    let shop = demo_shop("", true).await;
     let entry = json!({
         "id": "faq-theu-ten",
         "question": "Shop có nhận thêu tên theo yêu cầu không?",
         "answer": "Dạ có, Mây nhận thêu tên theo yêu cầu với phí 30.000đ mỗi sản phẩm, thêm 2 ngày làm việc ạ.",
     });
-    let (status, body) = admin(&server, "POST", "/v1/bots/may/faq", &entry.to_string()).await;
+    let (status, body) = admin(
+        &shop,
+        "POST",
+        "/v1/tenants/may/bots/may/faq",
+        &entry.to_string(),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     assert!(body.get("sync_error").is_none(), "{body}");
     assert!(body["sync"]["embedded"].as_u64() >= Some(1), "{body}");
 
-    let mut visitor = Visitor::connect(server.base_url(), "may")
+    let mut visitor = Visitor::connect(shop.server.base_url(), "may")
         .await
         .expect("the demo bot exists");
     visitor.hello(None, None).await;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use loa::auth::{KeyOrigin, MasterKey, SecretBox};
 use loa::config::HostConfig;
 use loa::plugins::PluginEngine;
 use loa::plugins::registry::PluginRegistry;
@@ -52,18 +53,38 @@ impl Context {
         }
     }
 
-    /// The configured database (SQLite in the data dir, or PostgreSQL), migrated.
+    /// The master key: `auth.master_key`, `$LOA_MASTER_KEY`, else `<data_dir>/master.key`
+    /// (created on first use). Every command that reads or writes secrets uses the same
+    /// one, so on PostgreSQL every machine running `loa` must be given the same key.
+    pub(crate) fn master_key(&self) -> anyhow::Result<(MasterKey, KeyOrigin)> {
+        std::fs::create_dir_all(&self.config.data_dir).with_context(|| {
+            format!(
+                "creating the data folder {}",
+                self.config.data_dir.display()
+            )
+        })?;
+        MasterKey::load(
+            self.config.auth.master_key.as_deref(),
+            &self.config.data_dir,
+        )
+        .context("loading the master key")
+    }
+
+    /// The configured database (SQLite in the data dir, or PostgreSQL), migrated, with
+    /// channel secrets and plugin config values sealed under the master key.
     pub(crate) async fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let (key, _) = self.master_key()?;
+        let secrets = Arc::new(SecretBox::new(&key));
         if let Some(url) = &self.config.database.url {
             let store = PostgresStore::connect(url, self.config.database.pool_size)
                 .await
                 .with_context(|| format!("opening {}", self.database_label()))?;
-            return Ok(Arc::new(store));
+            return Ok(Arc::new(store.with_secrets(secrets)));
         }
         let path = self.sqlite_path();
         let store = SqliteStore::open(&path)
             .with_context(|| format!("opening the database {}", path.display()))?;
-        Ok(Arc::new(store))
+        Ok(Arc::new(store.with_secrets(secrets)))
     }
 
     /// Compiled plugin code is cached here between runs (compiling takes a second or two).

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::Context;
+use loa::auth::AuthService;
 use loa::plugins::registry::PluginRegistry;
 
 /// Flags of `loa serve` (each overrides the config file's `[http]`).
@@ -40,6 +41,13 @@ pub(crate) async fn run(context: &mut Context, args: ServeArgs) -> anyhow::Resul
         context.config.http.site_dir = Some(site_dir);
     }
     let store = context.open_store().await?;
+    let (master_key, key_origin) = context.master_key()?;
+    let auth = Arc::new(AuthService::new(
+        Arc::clone(&store),
+        &master_key,
+        context.config.auth.clone(),
+    ));
+    drop(master_key);
     let knowledge = if args.no_knowledge {
         None
     } else {
@@ -60,6 +68,7 @@ pub(crate) async fn run(context: &mut Context, args: ServeArgs) -> anyhow::Resul
     // The first line is for scripts and tests that start `loa serve` on port 0.
     println!("loa serve: listening on http://{address}");
     println!("  database: {}", context.database_label());
+    println!("  master key: {key_origin}");
     if args.no_knowledge {
         println!("  knowledge: off (exact FAQ matches only)");
     }
@@ -74,6 +83,7 @@ pub(crate) async fn run(context: &mut Context, args: ServeArgs) -> anyhow::Resul
     loa::serve::serve(
         &context.config,
         store,
+        auth,
         Some(plugins),
         knowledge,
         listener,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Subcommand;
 use loa::auth::password::generate_password;
-use loa::auth::{AuthService, MasterKey, Role};
+use loa::auth::{AuthService, Role};
 use loa::store::{Membership, NewAuditEntry, Store};
 
 use super::Context;
@@ -104,14 +104,13 @@ pub(crate) async fn run(context: &Context, command: UserCommand) -> anyhow::Resu
     Ok(ExitCode::SUCCESS)
 }
 
-/// The auth service for commands. They issue no tokens, so a throwaway signing key does:
-/// the CLI never creates or reads the master key file (on a PostgreSQL deployment it may
-/// run on a machine that is not the server).
+/// The auth service for commands, keyed like the server's (they issue no tokens, but one
+/// key for everything keeps the commands and the server from ever disagreeing).
 pub(super) fn auth_service(
     context: &Context,
     store: &Arc<dyn Store>,
 ) -> anyhow::Result<AuthService> {
-    let key = MasterKey::generate().context("cannot generate a key")?;
+    let (key, _) = context.master_key()?;
     Ok(AuthService::new(
         Arc::clone(store),
         &key,

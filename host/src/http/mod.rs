@@ -44,11 +44,6 @@ pub struct HttpConfig {
     /// Seconds to wait for in-flight turns and sends on shutdown before exiting anyway.
     /// Default 20.
     pub drain_secs: u64,
-    /// Bearer token of the admin API (`/v1/bots/{bot}/faq`, `/v1/bots/{bot}/documents`).
-    /// Also `LOA_ADMIN_TOKEN` (used when this is unset). Default none: the admin API
-    /// answers 503, so a bare `loa serve` exposes no write access. Interim: replaced by
-    /// accounts and roles.
-    pub admin_token: Option<String>,
     /// Origins (`https://admin.may.vn`) whose pages may call the admin API from a browser
     /// (CORS). Default none: only pages served by this host.
     pub admin_origins: Vec<String>,
@@ -63,21 +58,9 @@ impl Default for HttpConfig {
             site_dir: None,
             max_body_kib: 1024,
             drain_secs: 20,
-            admin_token: None,
             admin_origins: Vec::new(),
             rate_limits: limits::RateLimitConfig::default(),
         }
-    }
-}
-
-impl HttpConfig {
-    /// The admin API's token: `admin_token`, else `$LOA_ADMIN_TOKEN`; a blank one counts
-    /// as none (an empty bearer must never open the admin API).
-    pub fn admin_token(&self) -> Option<String> {
-        self.admin_token
-            .clone()
-            .or_else(|| std::env::var("LOA_ADMIN_TOKEN").ok())
-            .filter(|token| !token.trim().is_empty())
     }
 }
 
@@ -100,6 +83,8 @@ pub struct AppState {
     pub turns: Arc<crate::conversation::turn::TurnRunner>,
     /// Rate limits of logins, tokens, the admin API and webhooks.
     pub limits: Arc<limits::RateLimits>,
+    /// Logins, tokens and API keys of the admin API.
+    pub auth: Arc<crate::auth::AuthService>,
     /// Cancelled when the host starts shutting down.
     pub shutdown: CancellationToken,
 }

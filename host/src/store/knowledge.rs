@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 
 /// A document of a bot's knowledge base, already split into chunks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Document {
     /// Id within the bot (the file name by default: `chinh-sach-doi-tra.md`).
     pub id: String,
@@ -27,7 +27,7 @@ pub struct Document {
 }
 
 /// One retrievable piece of a document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DocumentChunk {
     /// The headings above it, outermost first (kept so a chunk makes sense alone).
     pub headings: Vec<String>,

@@ -1,17 +1,24 @@
-//! `/v1/bots/{bot}/documents[/{id}]`: list, read, upload and delete a bot's documents.
-//! An upload is the raw file (Markdown, text or PDF, told by the id's extension), split
-//! into chunks as `loa docs import` does; the same bytes again change nothing.
+//! `/v1/tenants/{tenant}/bots/{bot}/documents[/{id}]`: list, read, upload and delete a
+//! bot's documents. An upload is the raw file (Markdown, text or PDF, told by the id's
+//! extension), split into chunks as `loa docs import` does; the same bytes again change
+//! nothing. Reading needs `tenant.read`, writing `knowledge.write`; writes are audited.
 
 use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{ApiError, AppState, BodyLimit, Refreshed, load_bot, refresh};
+use super::caller::Caller;
+use super::extract::ApiPath;
+use super::{ApiError, AppState, BodyLimit, Refreshed, audit, bot_access, refresh};
+use crate::auth::Permission;
 use crate::conversation::pipeline::now_ms;
 use crate::knowledge::documents::{DocumentError, DocumentFormat, parse_document};
 use crate::store::Document;
@@ -19,14 +26,26 @@ use crate::store::Document;
 /// Where an uploaded document came from, shown to admins beside its id.
 const UPLOAD_SOURCE: &str = "admin API upload";
 
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get_one, put_one, delete_one))
+}
+
 /// A document without its chunks.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Summary {
+    /// Id within the bot: the file name.
     id: String,
+    /// The first heading, else the id.
     title: String,
+    /// Where it came from.
     source: String,
+    /// SHA-256 (hex) of the file's text.
     sha256: String,
+    /// How many chunks it was split into.
     chunk_count: usize,
+    /// When last written, ms since the Unix epoch.
     updated_at_ms: i64,
 }
 
@@ -43,12 +62,28 @@ impl From<&Document> for Summary {
     }
 }
 
+/// A bot's documents.
+#[derive(Debug, Serialize, ToSchema)]
+struct DocumentList {
+    /// By id, without their chunks.
+    documents: Vec<Summary>,
+}
+
+/// One document with its chunks.
+#[derive(Debug, Serialize, ToSchema)]
+struct DocumentAnswer {
+    /// The document.
+    document: Document,
+}
+
 /// Answer to an upload.
-#[derive(Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Uploaded {
+    /// The document as stored.
     document: Summary,
     /// The stored document had the same bytes: nothing was written.
     unchanged: bool,
+    /// What happened to the bot's vectors.
     #[serde(flatten)]
     refreshed: Refreshed,
 }
@@ -80,23 +115,51 @@ fn refused(error: DocumentError) -> ApiError {
     ApiError::new(status, code, error.to_string())
 }
 
-/// `GET /v1/bots/{bot}/documents`: `{"documents": [summary...]}`, by id.
-pub(super) async fn list(
+/// The bot's documents, by id, without their chunks.
+#[utoipa::path(
+    get,
+    operation_id = "documents_list",
+    path = "/v1/tenants/{tenant}/bots/{bot}/documents",
+    tag = "knowledge",
+    params(
+        ("tenant" = String, Path, description = "Tenant id"),
+        ("bot" = String, Path, description = "Bot id")
+    ),
+    responses((status = 200, description = "The documents", body = DocumentList))
+)]
+async fn list(
     State(state): State<AppState>,
-    Path(bot_id): Path<String>,
-) -> Result<Response, ApiError> {
-    let bot = load_bot(&state, &bot_id).await?;
+    caller: Caller,
+    ApiPath((tenant, bot)): ApiPath<(String, String)>,
+) -> Result<Json<DocumentList>, ApiError> {
+    let (_, bot) = bot_access(&state, &caller, &tenant, &bot, Permission::TenantRead).await?;
     let documents = state.store.documents(&bot.tenant_id, &bot.id).await?;
-    let summaries: Vec<Summary> = documents.iter().map(Summary::from).collect();
-    Ok(Json(serde_json::json!({ "documents": summaries })).into_response())
+    Ok(Json(DocumentList {
+        documents: documents.iter().map(Summary::from).collect(),
+    }))
 }
 
-/// `GET /v1/bots/{bot}/documents/{id}`: `{"document": {...}}` with its chunks.
-pub(super) async fn get_one(
+/// One document with its chunks.
+///
+/// Errors: 403; 404 `bot_not_found`, `document_not_found`.
+#[utoipa::path(
+    get,
+    operation_id = "documents_get_one",
+    path = "/v1/tenants/{tenant}/bots/{bot}/documents/{id}",
+    tag = "knowledge",
+    params(
+        ("tenant" = String, Path, description = "Tenant id"),
+        ("bot" = String, Path, description = "Bot id"),
+        ("id" = String, Path, description = "Document id (its file name)")
+    ),
+    responses((status = 200, description = "The document", body = DocumentAnswer))
+)]
+async fn get_one(
     State(state): State<AppState>,
-    Path((bot_id, id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let bot = load_bot(&state, &bot_id).await?;
+    caller: Caller,
+    ApiPath((tenant, bot, id)): ApiPath<(String, String, String)>,
+) -> Result<Json<DocumentAnswer>, ApiError> {
+    let (_, bot) = bot_access(&state, &caller, &tenant, &bot, Permission::TenantRead).await?;
     let document = state
         .store
         .documents(&bot.tenant_id, &bot.id)
@@ -104,18 +167,41 @@ pub(super) async fn get_one(
         .into_iter()
         .find(|document| document.id == id)
         .ok_or_else(|| not_found(&bot.id, &id))?;
-    Ok(Json(serde_json::json!({ "document": document })).into_response())
+    Ok(Json(DocumentAnswer { document }))
 }
 
-/// `PUT /v1/bots/{bot}/documents/{id}`: the body is the file; 201 when new, 200 when
-/// replaced or unchanged (same SHA-256: nothing written, nothing embedded).
-pub(super) async fn put_one(
+/// Uploads a document: the body is the file (`.md`, `.txt` or `.pdf`, told by the id).
+/// 201 when new, 200 when replaced or unchanged (same SHA-256: nothing written, nothing
+/// embedded).
+///
+/// Errors: 403; 404 `bot_not_found`; 413 `body_too_large`; 415 `unsupported_document`;
+/// 422 `document_empty`, `document_not_utf8`, `document_unreadable`,
+/// `document_without_text`.
+#[utoipa::path(
+    put,
+    operation_id = "documents_put_one",
+    path = "/v1/tenants/{tenant}/bots/{bot}/documents/{id}",
+    tag = "knowledge",
+    params(
+        ("tenant" = String, Path, description = "Tenant id"),
+        ("bot" = String, Path, description = "Bot id"),
+        ("id" = String, Path, description = "Document id: a file name ending .md, .txt or .pdf")
+    ),
+    request_body(content = Vec<u8>, description = "The file", content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "Replaced or unchanged", body = Uploaded),
+        (status = 201, description = "Created", body = Uploaded)
+    )
+)]
+async fn put_one(
     State(state): State<AppState>,
-    Path((bot_id, id)): Path<(String, String)>,
+    caller: Caller,
+    ApiPath((tenant, bot, id)): ApiPath<(String, String, String)>,
     Extension(limit): Extension<BodyLimit>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let bot = load_bot(&state, &bot_id).await?;
+) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
+    let (access, bot) =
+        bot_access(&state, &caller, &tenant, &bot, Permission::KnowledgeWrite).await?;
     // The format first: an unsupported file is refused whatever its size.
     let format = DocumentFormat::from_file_name(&id).map_err(refused)?;
     let bytes = body.map_err(|rejection| {
@@ -159,12 +245,12 @@ pub(super) async fn put_one(
     if let Some(stored) = &stored
         && stored.sha256 == document.sha256
     {
-        return Ok(Json(Uploaded {
+        let answer = Uploaded {
             document: Summary::from(stored),
             unchanged: true,
             refreshed: Refreshed::default(),
-        })
-        .into_response());
+        };
+        return Ok((StatusCode::OK, Json(answer)));
     }
     document.updated_at_ms = now_ms();
     state
@@ -172,6 +258,19 @@ pub(super) async fn put_one(
         .put_document(&bot.tenant_id, &bot.id, &document)
         .await?;
     tracing::info!(bot = %bot.id, document = %id, chunks = document.chunks.len(), replaced = stored.is_some(), "document stored through the admin API");
+    audit::by(
+        &state,
+        &caller,
+        &access.tenant_id,
+        if stored.is_some() {
+            "document.updated"
+        } else {
+            "document.created"
+        },
+        Some(format!("bot:{}", bot.id)),
+        json!({"document": id, "chunks": document.chunks.len(), "sha256": document.sha256}),
+    )
+    .await;
     let refreshed = refresh(&state, &bot).await;
     let status = if stored.is_some() {
         StatusCode::OK
@@ -183,15 +282,31 @@ pub(super) async fn put_one(
         unchanged: false,
         refreshed,
     };
-    Ok((status, Json(answer)).into_response())
+    Ok((status, Json(answer)))
 }
 
-/// `DELETE /v1/bots/{bot}/documents/{id}`: 204, or 404 `document_not_found`.
-pub(super) async fn delete_one(
+/// Deletes one document.
+///
+/// Errors: 403; 404 `bot_not_found`, `document_not_found`.
+#[utoipa::path(
+    delete,
+    operation_id = "documents_delete_one",
+    path = "/v1/tenants/{tenant}/bots/{bot}/documents/{id}",
+    tag = "knowledge",
+    params(
+        ("tenant" = String, Path, description = "Tenant id"),
+        ("bot" = String, Path, description = "Bot id"),
+        ("id" = String, Path, description = "Document id")
+    ),
+    responses((status = 204, description = "Deleted"))
+)]
+async fn delete_one(
     State(state): State<AppState>,
-    Path((bot_id, id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let bot = load_bot(&state, &bot_id).await?;
+    caller: Caller,
+    ApiPath((tenant, bot, id)): ApiPath<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (access, bot) =
+        bot_access(&state, &caller, &tenant, &bot, Permission::KnowledgeWrite).await?;
     if !state
         .store
         .delete_document(&bot.tenant_id, &bot.id, &id)
@@ -200,7 +315,16 @@ pub(super) async fn delete_one(
         return Err(not_found(&bot.id, &id));
     }
     tracing::info!(bot = %bot.id, document = %id, "document deleted through the admin API");
+    audit::by(
+        &state,
+        &caller,
+        &access.tenant_id,
+        "document.deleted",
+        Some(format!("bot:{}", bot.id)),
+        json!({ "document": id }),
+    )
+    .await;
     // 204 has no body: a failed sync is logged by `refresh` and retried on the next question.
     refresh(&state, &bot).await;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(StatusCode::NO_CONTENT)
 }

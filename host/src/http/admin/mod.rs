@@ -1,55 +1,76 @@
-//! The admin API: a bot's FAQ (`/v1/bots/{bot}/faq`) and documents
-//! (`/v1/bots/{bot}/documents`), read and written over HTTP. Every route sits behind one
-//! bearer token ([`auth`]) until accounts and roles replace it. A write goes to the store
-//! first, then this process forgets its cached copy of the bot's knowledge and embeds what
-//! changed, so the next question is answered from the new content.
+//! The admin REST API under `/v1/`: logins and tokens, tenants, members, API keys, bots,
+//! channels, plugins, a bot's FAQ and documents, conversations and the audit log. Every
+//! route but logging in needs a bearer token ([`caller`]); every tenant route checks the
+//! caller's role or key scopes against the permission table (`crate::auth::roles`). The
+//! OpenAPI document is generated from the handlers ([`openapi`]).
 
-mod auth;
+mod api_keys;
+mod audit;
+mod bots;
+pub mod caller;
+mod channels;
+mod conversations;
 mod documents;
+pub mod extract;
 mod faq;
+mod masked;
+mod members;
+pub mod openapi;
+mod pages;
+mod plugins;
+mod session;
+mod tenants;
 
-use std::sync::Arc;
-
-use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
-use axum::middleware::from_fn_with_state;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde::Serialize;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
 
 use super::{ApiError, AppState, HttpConfig};
+use crate::auth::Permission;
 use crate::conversation::model::Bot;
 use crate::knowledge::SyncReport;
+pub use audit::record as audit_record;
+use caller::{Access, Caller};
 
-/// The admin routes, guarded by the configured token (or answering 503 without one).
+/// The admin routes with the OpenAPI document (`/v1/openapi.json`) and its browsable page
+/// (`/v1/docs`).
 pub fn routes(config: &HttpConfig) -> Router<AppState> {
-    let guard = Arc::new(auth::AdminGuard::new(config.admin_token().as_deref()));
-    if guard.is_enabled() {
-        tracing::info!("admin API on (bearer token)");
-    } else {
-        tracing::info!("admin API off: no http.admin_token / LOA_ADMIN_TOKEN");
-    }
-    Router::new()
-        .route(
-            "/v1/bots/{bot}/faq",
-            get(faq::list).put(faq::replace).post(faq::create),
-        )
-        .route(
-            "/v1/bots/{bot}/faq/{id}",
-            get(faq::get_one).put(faq::put_one).delete(faq::delete_one),
-        )
-        .route("/v1/bots/{bot}/documents", get(documents::list))
-        .route(
-            "/v1/bots/{bot}/documents/{id}",
-            get(documents::get_one)
-                .put(documents::put_one)
-                .delete(documents::delete_one),
-        )
-        // A route layer: paths that are not admin routes still answer 404, not 401.
-        .route_layer(from_fn_with_state(guard, auth::require_token))
+    let (router, mut api) = api_router().split_for_parts();
+    openapi::finish(&mut api);
+    let mut router = router
+        .merge(SwaggerUi::new("/v1/docs").url("/v1/openapi.json", api))
         .layer(axum::Extension(BodyLimit {
             kib: config.max_body_kib,
-        }))
+        }));
+    if let Some(cors) = super::security::admin_cors(&config.admin_origins) {
+        router = router.layer(cors);
+    }
+    router
+}
+
+/// Every admin route with its documentation.
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(session::routes())
+        .merge(tenants::routes())
+        .merge(members::routes())
+        .merge(api_keys::routes())
+        .merge(bots::routes())
+        .merge(channels::routes())
+        .merge(plugins::routes())
+        .merge(faq::routes())
+        .merge(documents::routes())
+        .merge(conversations::routes())
+        .merge(audit::routes())
+}
+
+/// The OpenAPI document, as served (for tests and `loa` tooling).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = api_router().split_for_parts();
+    openapi::finish(&mut api);
+    api
 }
 
 /// The configured `http.max_body_kib`, for the message of a refused upload.
@@ -58,41 +79,42 @@ struct BodyLimit {
     kib: usize,
 }
 
-/// The bot named in the path, or 404 `bot_not_found`.
-async fn load_bot(state: &AppState, bot_id: &str) -> Result<Bot, ApiError> {
+/// The bot named in the path if it belongs to the tenant the caller was let into; 404
+/// `bot_not_found` otherwise (another tenant's bot is as unknown as a missing one).
+async fn load_bot(state: &AppState, access: &Access, bot_id: &str) -> Result<Bot, ApiError> {
     state
         .store
         .bot(bot_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("bot_not_found", format!("no bot '{bot_id}'")))
+        .filter(|bot| bot.tenant_id == access.tenant_id)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "bot_not_found",
+                format!("tenant '{}' has no bot '{bot_id}'", access.tenant_id),
+            )
+        })
 }
 
-/// A JSON body, or 400 `invalid_json` with serde's message (413 when it is too big).
-fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    match body {
-        Ok(Json(value)) => Ok(value),
-        Err(JsonRejection::MissingJsonContentType(rejection)) => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "json_required",
-            rejection.body_text(),
-        )),
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
-            ApiError::new(rejection.status(), "body_too_large", rejection.body_text()),
-        ),
-        // Syntax and data errors alike: the client sent JSON loa cannot use.
-        Err(rejection) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            rejection.body_text(),
-        )),
-    }
+/// Checks that `caller` may use `permission` in `tenant_id`, then loads the bot of the
+/// path from that tenant: the first step of every route under `…/bots/{bot}/`.
+async fn bot_access(
+    state: &AppState,
+    caller: &Caller,
+    tenant_id: &str,
+    bot_id: &str,
+    permission: Permission,
+) -> Result<(Access, Bot), ApiError> {
+    let access = caller.require(state, tenant_id, permission).await?;
+    let bot = load_bot(state, &access, bot_id).await?;
+    Ok((access, bot))
 }
 
 /// What happened to the bot's vectors after a write, flattened into the write's answer.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 struct Refreshed {
     /// The sync's report, when the knowledge tier runs in this process and succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     sync: Option<SyncReport>,
     /// Why the sync failed; the write is stored and the next question retries the sync.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,5 +141,43 @@ async fn refresh(state: &AppState, bot: &Bot) -> Refreshed {
                 sync_error: Some(error.to_string()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::openapi_document;
+
+    /// Every operation has a unique id, documents the shared error answer, and needs the
+    /// bearer token unless it is one of the routes that log in.
+    #[test]
+    fn every_operation_is_documented_secured_and_unique() {
+        let api = openapi_document();
+        let mut ids = HashSet::new();
+        let mut operations = 0;
+        for (path, item) in &api.paths.paths {
+            let all = [&item.get, &item.put, &item.post, &item.delete, &item.patch];
+            for operation in all.into_iter().flatten() {
+                operations += 1;
+                let id = operation.operation_id.clone().unwrap_or_default();
+                assert!(ids.insert(id.clone()), "operation id {id} twice ({path})");
+                assert!(
+                    operation.responses.responses.contains_key("default"),
+                    "{path} {id} has no error answer"
+                );
+                let login = path.starts_with("/v1/auth/") && path != "/v1/auth/password";
+                assert_eq!(
+                    operation.security.is_some(),
+                    !login,
+                    "{path} {id}: security should be {}",
+                    !login
+                );
+            }
+        }
+        assert!(operations > 40, "only {operations} operations documented");
+        let json = serde_json::to_value(&api).expect("the document serializes");
+        assert_eq!(json["openapi"], "3.1.0");
     }
 }
