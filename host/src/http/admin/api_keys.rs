@@ -140,11 +140,12 @@ async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
-    ApiJson(body): ApiJson<NewApiKey>,
+    body: Result<ApiJson<NewApiKey>, ApiError>,
 ) -> Result<(StatusCode, Json<ApiKeyCreated>), ApiError> {
     let access = caller
         .require(&state, &tenant, Permission::ApiKeysManage)
         .await?;
+    let ApiJson(body) = body?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApiError::new(

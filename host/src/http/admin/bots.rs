@@ -162,11 +162,12 @@ async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
-    ApiJson(body): ApiJson<NewBot>,
+    body: Result<ApiJson<NewBot>, ApiError>,
 ) -> Result<(StatusCode, Json<BotCreated>), ApiError> {
     let access = caller
         .require(&state, &tenant, Permission::BotsWrite)
         .await?;
+    let ApiJson(body) = body?;
     check_bot_id(&body.id)?;
     let name = checked_name(&body.name)?;
     let settings = body.settings.unwrap_or_default();
@@ -286,11 +287,12 @@ async fn replace(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((tenant, bot_id)): ApiPath<(String, String)>,
-    ApiJson(body): ApiJson<BotReplacement>,
+    body: Result<ApiJson<BotReplacement>, ApiError>,
 ) -> Result<Json<BotAnswer>, ApiError> {
     let access = caller
         .require(&state, &tenant, Permission::BotsWrite)
         .await?;
+    let ApiJson(body) = body?;
     let old = load_bot(&state, &access, &bot_id).await?;
     let name = checked_name(&body.name)?;
     check_settings(&body.settings)?;

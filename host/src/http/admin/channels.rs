@@ -166,11 +166,12 @@ async fn create(
     caller: Caller,
     headers: HeaderMap,
     ApiPath(tenant): ApiPath<String>,
-    ApiJson(body): ApiJson<NewChannel>,
+    body: Result<ApiJson<NewChannel>, ApiError>,
 ) -> Result<(StatusCode, Json<ChannelAnswer>), ApiError> {
     let access = caller
         .require(&state, &tenant, Permission::BotsWrite)
         .await?;
+    let ApiJson(body) = body?;
     check_channel_id(&body.id)?;
     let bot = load_bot(&state, &access, &body.bot_id).await?;
     match &body.kind {
@@ -289,11 +290,12 @@ async fn update(
     caller: Caller,
     headers: HeaderMap,
     ApiPath((tenant, channel_id)): ApiPath<(String, String)>,
-    ApiJson(body): ApiJson<ChannelChange>,
+    body: Result<ApiJson<ChannelChange>, ApiError>,
 ) -> Result<Json<ChannelAnswer>, ApiError> {
     let access = caller
         .require(&state, &tenant, Permission::BotsWrite)
         .await?;
+    let ApiJson(body) = body?;
     let old = load_channel(&state, &access, &channel_id).await?;
     let changes = body.secrets.unwrap_or_default();
     check_secret_keys(changes.keys())?;

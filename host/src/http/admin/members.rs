@@ -148,11 +148,12 @@ async fn add(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
-    ApiJson(body): ApiJson<NewMember>,
+    body: Result<ApiJson<NewMember>, ApiError>,
 ) -> Result<(StatusCode, Json<MemberAdded>), ApiError> {
     let access = caller
         .require(&state, &tenant, Permission::MembersManage)
         .await?;
+    let ApiJson(body) = body?;
     let email = body.email.trim().to_lowercase();
     check_email(&email)?;
     let (user, initial_password) = match state.store.user_by_email(&email).await? {
@@ -241,11 +242,12 @@ async fn change_role(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((tenant, user_id)): ApiPath<(String, String)>,
-    ApiJson(body): ApiJson<RoleChange>,
+    body: Result<ApiJson<RoleChange>, ApiError>,
 ) -> Result<Json<MemberAnswer>, ApiError> {
     let access = caller
         .require(&state, &tenant, Permission::MembersManage)
         .await?;
+    let ApiJson(body) = body?;
     let members = state.store.members(&access.tenant_id).await?;
     let (old, user) = find_member(&members, &access.tenant_id, &user_id)?;
     if old.role == body.role {

@@ -1,8 +1,10 @@
 //! The admin REST API under `/v1/`: logins and tokens, tenants, members, API keys, bots,
 //! channels, plugins, a bot's FAQ and documents, conversations and the audit log. Every
 //! route but logging in needs a bearer token ([`caller`]); every tenant route checks the
-//! caller's role or key scopes against the permission table (`crate::auth::roles`). The
-//! OpenAPI document is generated from the handlers ([`openapi`]).
+//! caller's role or key scopes against the permission table (`crate::auth::roles`)
+//! before it reads the body (handlers take `Result<ApiJson<T>, ApiError>` and unwrap it
+//! after the check), so a caller without the permission learns nothing from validation
+//! errors. The OpenAPI document is generated from the handlers ([`openapi`]).
 
 mod api_keys;
 mod audit;

@@ -207,11 +207,12 @@ async fn configure(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((tenant, name)): ApiPath<(String, String)>,
-    ApiJson(body): ApiJson<PluginSettingsBody>,
+    body: Result<ApiJson<PluginSettingsBody>, ApiError>,
 ) -> Result<Json<TenantPluginBody>, ApiError> {
     let access = caller
         .require(&state, &tenant, Permission::PluginsWrite)
         .await?;
+    let ApiJson(body) = body?;
     let Some(registry) = state.plugins.as_deref() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -130,11 +130,12 @@ async fn rename(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
-    ApiJson(body): ApiJson<RenameBody>,
+    body: Result<ApiJson<RenameBody>, ApiError>,
 ) -> Result<Json<TenantBody>, ApiError> {
     let access = caller
         .require(&state, &tenant, Permission::TenantSettings)
         .await?;
+    let ApiJson(body) = body?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::new(
