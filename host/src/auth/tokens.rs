@@ -35,6 +35,9 @@ pub struct AccessClaims {
     pub iss: String,
     /// Always [`ACCESS_TYPE`].
     pub typ: String,
+    /// This token's own id (`at_…`, RFC 7519 §4.1.7): two tokens issued in the same
+    /// second for the same login still differ, so logs and clients can tell them apart.
+    pub jti: String,
 }
 
 /// Why an access token is refused (or could not be made).
@@ -110,6 +113,7 @@ impl AccessTokens {
             exp,
             iss: ISSUER.to_owned(),
             typ: ACCESS_TYPE.to_owned(),
+            jti: crate::store::codec::new_id("at"),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|error| TokenError::Signing(error.to_string()))?;
@@ -187,7 +191,14 @@ mod tests {
 
     fn claims() -> serde_json::Value {
         serde_json::json!({"sub": "us_1", "sid": "rf_1", "iat": NOW / 1000,
-            "exp": NOW / 1000 + 900, "iss": "loa", "typ": "access"})
+            "exp": NOW / 1000 + 900, "iss": "loa", "typ": "access", "jti": "at_1"})
+    }
+
+    #[test]
+    fn two_tokens_of_one_login_in_one_second_differ() {
+        let (first, _) = tokens(1).issue("us_1", "rf_1", NOW, LIFE).expect("issue");
+        let (second, _) = tokens(1).issue("us_1", "rf_1", NOW, LIFE).expect("issue");
+        assert_ne!(first, second);
     }
 
     #[test]
