@@ -283,14 +283,46 @@ fn demo(root: &Path) -> anyhow::Result<()> {
     run(loa_command()
         .args(["docs", "import", "--bot", "may"])
         .arg(root.join("samples/demo-shop/docs")))?;
+    demo_owner(&mut loa_command())?;
     eprintln!(
         "\nxtask: the demo shop is loaded. Open the site URL below, click the chat bubble and ask\n\
-         \"shop có ship COD không?\". Ctrl-C stops the server (LOA_LISTEN=host:port to move it).\n"
+         \"shop có ship COD không?\". The admin API is at /v1/ (its document at /v1/docs).\n\
+         Ctrl-C stops the server (LOA_LISTEN=host:port to move it).\n"
     );
     run(loa_command()
         .args(["serve", "--site-dir"])
         .arg(root.join("samples/demo-shop/site")))
 }
+
+/// Gives the demo shop an owner to log in to the admin API with: created on the first
+/// run (the command prints the password once); later runs say how to get a new one.
+fn demo_owner(loa: &mut Command) -> anyhow::Result<()> {
+    let output = loa
+        .args([
+            "user", "create", DEMO_OWNER, "--tenant", "may", "--role", "owner",
+        ])
+        .output()
+        .context("starting `loa user create`")?;
+    if output.status.success() {
+        eprintln!(
+            "xtask: admin login of the demo shop:\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !stderr.contains("exists") {
+        bail!("`loa user create {DEMO_OWNER}` failed: {stderr}");
+    }
+    eprintln!(
+        "xtask: the demo shop's owner is {DEMO_OWNER} (`loa --data-dir loa-data user \
+         reset-password {DEMO_OWNER}` prints a new password)"
+    );
+    Ok(())
+}
+
+/// The demo shop's owner account.
+const DEMO_OWNER: &str = "owner@may.vn";
 
 fn demo_plugins(root: &Path) -> anyhow::Result<()> {
     build_plugins(root)?;

@@ -222,6 +222,18 @@ pub fn permission_table_markdown() -> String {
 mod tests {
     use super::*;
 
+    /// The README shows the table people read to choose roles: it must be this one.
+    #[test]
+    fn the_readme_shows_this_permission_table() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+            .expect("README.md at the workspace root");
+        let table = permission_table_markdown();
+        assert!(
+            readme.contains(&table),
+            "README.md must contain the permission table as generated:\n{table}"
+        );
+    }
+
     #[test]
     fn every_permission_has_exactly_one_row_in_table_order() {
         let rows: Vec<Permission> = PERMISSION_TABLE.iter().map(|(p, _)| *p).collect();

@@ -272,10 +272,14 @@ struct PasswordBody {
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(body): ApiJson<PasswordBody>,
+    body: Result<ApiJson<PasswordBody>, ApiError>,
 ) -> Response {
     let user = match caller.user() {
         Ok(user) => user.clone(),
+        Err(error) => return error.into_response(),
+    };
+    let body = match body {
+        Ok(ApiJson(body)) => body,
         Err(error) => return error.into_response(),
     };
     match state
