@@ -261,3 +261,49 @@ fn bad_input_fails_with_a_message_and_no_panic() {
     let half = finish(loa(data.path()).args(["user", "create", "x@may.vn", "--role", "admin"]));
     assert_eq!(half.code, 2, "{}", half.stderr);
 }
+
+#[tokio::test]
+async fn plugin_enable_and_disable_leave_audit_lines_without_config_values() {
+    let data = tempfile::tempdir().expect("temp dir");
+    finish(loa(data.path()).args(["tenant", "create", "may", "--owner", "owner@may.vn"])).success();
+    finish(
+        loa(data.path())
+            .args(["plugin", "install"])
+            .arg(loa_e2e::workspace_root().join("plugins/order-status")),
+    )
+    .success();
+    let secret = "sk-cli-secret-4d2a";
+    finish(loa(data.path()).args([
+        "plugin",
+        "enable",
+        "order-status",
+        "--tenant",
+        "may",
+        "--config",
+        "api_base_url=https://may.vn/api",
+        "--config",
+        &format!("api_key={secret}"),
+        "--grant",
+        "may.vn",
+    ]))
+    .success();
+    finish(loa(data.path()).args(["plugin", "disable", "order-status", "--tenant", "may"]))
+        .success();
+    let (store, _) = open(data.path());
+    let actions = audit_actions(&store, "may").await;
+    assert_eq!(
+        actions[actions.len() - 2..],
+        ["plugin.configured", "plugin.configured"],
+        "{actions:?}"
+    );
+    let log = store.audit_log("may", None, 2).await.expect("audit log");
+    let enabled = &log[1].entry;
+    assert_eq!(enabled.target.as_deref(), Some("plugin:order-status"));
+    assert_eq!(enabled.detail["http_grants"], serde_json::json!(["may.vn"]));
+    assert!(
+        !enabled.detail.to_string().contains(secret),
+        "config values stay out of the log: {}",
+        enabled.detail
+    );
+    assert_eq!(log[0].entry.detail["enabled"], false);
+}

@@ -12,6 +12,7 @@ use loa::store::TenantPluginSettings;
 
 use super::{DirArg, parse_key_value};
 use crate::cli::Context;
+use crate::cli::user::audit;
 
 #[derive(Debug, Args)]
 pub(crate) struct InstallArgs {
@@ -59,6 +60,15 @@ pub(crate) struct DisableArgs {
 pub(crate) async fn install(context: &Context, args: InstallArgs) -> anyhow::Result<ExitCode> {
     let registry = context.registry().await?;
     let plugin = registry.install(&args.dir.dir).await?;
+    // Host-wide, so in no tenant's log: the operators' own record.
+    audit(
+        &context.open_store().await?,
+        None,
+        "plugin.installed",
+        &format!("plugin:{}", plugin.id()),
+        serde_json::json!({ "kind": plugin.kind().to_string() }),
+    )
+    .await?;
     println!(
         "installed {} ({} plugin) into {}",
         plugin.id(),
@@ -202,6 +212,20 @@ pub(crate) async fn enable(context: &Context, args: EnableArgs) -> anyhow::Resul
     }
     let was_switched_off = settings.breaker.take();
     store.put_tenant_plugin(&settings).await?;
+    audit(
+        &store,
+        Some(&args.tenant),
+        "plugin.configured",
+        &format!("plugin:{}", args.name),
+        serde_json::json!({
+            "enabled": true,
+            "pinned_version": settings.pinned_version.as_ref().map(ToString::to_string),
+            "config_keys": settings.config.keys().collect::<Vec<_>>(),
+            "http_grants": settings.http_grants,
+            "breaker_reset": was_switched_off.is_some(),
+        }),
+    )
+    .await?;
     println!(
         "enabled {} for tenant '{}' (version {})",
         args.name,
@@ -243,6 +267,14 @@ pub(crate) async fn disable(context: &Context, args: DisableArgs) -> anyhow::Res
     };
     settings.enabled = false;
     store.put_tenant_plugin(&settings).await?;
+    audit(
+        &store,
+        Some(&args.tenant),
+        "plugin.configured",
+        &format!("plugin:{}", args.name),
+        serde_json::json!({ "enabled": false }),
+    )
+    .await?;
     println!("disabled {} for tenant '{}'", args.name, args.tenant);
     Ok(ExitCode::SUCCESS)
 }
