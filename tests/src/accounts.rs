@@ -6,8 +6,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::finish;
 use crate::http::{Answer, send};
+use crate::{finish, loa, workspace_root};
 
 /// The master key of [`admin_config`] (32 bytes): tests that mint tokens of their own (an
 /// expired one) sign them with the key the server derives its JWT key from.
@@ -32,6 +32,25 @@ pub fn admin_config(extra: &str) -> String {
          admin_burst = 1000000\n\
          {extra}"
     )
+}
+
+/// The owner of [`demo_shop_with_owner`]'s shop.
+pub const DEMO_OWNER: &str = "owner@may.vn";
+
+/// A data dir with the demo shop applied (tenant and bot `may`, 50 FAQ entries), a
+/// `loa.toml` of [`admin_config`] with `extra`, and an owner [`DEMO_OWNER`]; returns the
+/// dir and the owner's password.
+pub fn demo_shop_with_owner(extra: &str) -> (tempfile::TempDir, String) {
+    let data = tempfile::tempdir().expect("temp dir");
+    std::fs::write(data.path().join("loa.toml"), admin_config(extra)).expect("write loa.toml");
+    finish(
+        loa(data.path())
+            .args(["tenant", "apply"])
+            .arg(workspace_root().join("samples/demo-shop/shop.toml")),
+    )
+    .success();
+    let password = create_user(loa(data.path()), DEMO_OWNER, "may", "owner");
+    (data, password)
 }
 
 /// Runs `<command> tenant create TENANT --owner EMAIL` (`command` is `loa(data_dir)` with

@@ -3,11 +3,10 @@
 //! JSON shape, an entry added over HTTP answered on the widget at once, and writes in the
 //! audit log. Who may call which route is the isolation matrix's (`isolation_matrix.rs`).
 
-use loa_e2e::accounts::{admin_config, call, create_user, login};
+use loa_e2e::accounts::{DEMO_OWNER, call, demo_shop_with_owner, login};
 use loa_e2e::http::request_with_headers;
 use loa_e2e::serve::Server;
 use loa_e2e::widget::{Visitor, text};
-use loa_e2e::{finish, loa, workspace_root};
 use serde_json::{Value, json};
 
 /// The demo shop's FAQ, applied with the tenant.
@@ -26,20 +25,10 @@ struct Shop {
 /// The demo shop (tenant and bot `may`, 50 FAQ entries) with an owner, `extra` appended
 /// to its `loa.toml`, served with the knowledge tier or without.
 async fn demo_shop(extra: &str, knowledge: bool) -> Shop {
-    let data = tempfile::tempdir().expect("temp dir");
-    std::fs::write(data.path().join("loa.toml"), admin_config(extra)).expect("write loa.toml");
-    finish(
-        loa(data.path())
-            .args(["tenant", "apply"])
-            .arg(workspace_root().join("samples/demo-shop/shop.toml")),
-    )
-    .success();
-    let password = create_user(loa(data.path()), "owner@may.vn", "may", "owner");
+    let (data, password) = demo_shop_with_owner(extra);
     let flags: &[&str] = if knowledge { &[] } else { &["--no-knowledge"] };
     let server = Server::start_with_knowledge(data.path(), flags.iter().copied());
-    let token = login(server.base_url(), "owner@may.vn", &password)
-        .await
-        .access;
+    let token = login(server.base_url(), DEMO_OWNER, &password).await.access;
     Shop {
         server,
         token,

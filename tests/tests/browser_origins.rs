@@ -6,10 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use loa_e2e::accounts::{admin_config, call, create_user, login};
+use loa_e2e::accounts::{DEMO_OWNER, call, demo_shop_with_owner, login};
 use loa_e2e::http::{Answer, send};
 use loa_e2e::serve::Server;
-use loa_e2e::{finish, loa, workspace_root};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -19,20 +18,10 @@ const ADMIN_SITE: &str = "https://admin.may.vn";
 
 /// The demo shop with an owner, `http.admin_origins` set to [`ADMIN_SITE`], served.
 async fn shop() -> (tempfile::TempDir, Server, String) {
-    let data = tempfile::tempdir().expect("temp dir");
-    let config = admin_config(&format!("\n[http]\nadmin_origins = [\"{ADMIN_SITE}\"]\n"));
-    std::fs::write(data.path().join("loa.toml"), config).expect("write loa.toml");
-    finish(
-        loa(data.path())
-            .args(["tenant", "apply"])
-            .arg(workspace_root().join("samples/demo-shop/shop.toml")),
-    )
-    .success();
-    let password = create_user(loa(data.path()), "owner@may.vn", "may", "owner");
+    let (data, password) =
+        demo_shop_with_owner(&format!("\n[http]\nadmin_origins = [\"{ADMIN_SITE}\"]\n"));
     let server = Server::start(data.path(), std::iter::empty::<&str>());
-    let token = login(server.base_url(), "owner@may.vn", &password)
-        .await
-        .access;
+    let token = login(server.base_url(), DEMO_OWNER, &password).await.access;
     (data, server, token)
 }
 
