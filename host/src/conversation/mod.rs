@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod content;
+pub mod handover;
 pub mod live;
 pub mod middleware;
 pub mod model;

@@ -53,6 +53,8 @@ pub struct BotSettings {
     /// Default none: only pages served by this host (the demo). Browsers on other sites
     /// are refused (403 `origin_not_allowed`).
     pub allowed_origins: Vec<String>,
+    /// When and how the bot hands a conversation to a person.
+    pub handover: super::handover::HandoverSettings,
 }
 
 impl Default for BotSettings {
@@ -63,6 +65,7 @@ impl Default for BotSettings {
             thresholds: Thresholds::default(),
             plugins: Vec::new(),
             allowed_origins: Vec::new(),
+            handover: super::handover::HandoverSettings::default(),
         }
     }
 }
