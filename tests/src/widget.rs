@@ -122,6 +122,19 @@ impl Visitor {
             .await
     }
 
+    /// Every frame read so far, in order.
+    pub fn seen(&self) -> &[Value] {
+        &self.seen
+    }
+
+    /// Reads until the host's next notice (a `system` message: handover and the like).
+    pub async fn system_notice(&mut self) -> Value {
+        self.next_matching("a system notice", |frame| {
+            frame["type"] == "message" && frame["sender"] == "system"
+        })
+        .await
+    }
+
     /// Reads until the bot's next message.
     pub async fn bot_reply(&mut self) -> Value {
         self.next_matching("a bot message", |frame| {

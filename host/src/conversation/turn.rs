@@ -9,6 +9,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use super::cache::TtlCache;
+use super::handover::{Notice, Trigger, phrases, too_many_misses};
 use super::live::{LiveEvent, LiveHub};
 use super::middleware::{InboundDecision, MiddlewareChain, call_context};
 use super::model::{Bot, Channel, ChannelKind, NewMessage, Sender, SessionState, TurnDecision};
@@ -143,11 +144,33 @@ impl TurnRunner {
             consecutive_misses: conversation.consecutive_misses,
             now_ms: 0,
         };
+        let handover = &bot.settings.handover;
+        if conversation.state == SessionState::Waiting && phrases::cancels_waiting(&question) {
+            // The customer no longer wants a person: the bot has the conversation again.
+            turn.state = SessionState::Bot;
+            turn.consecutive_misses = 0;
+            turn.replies = vec![notice(&bot, &conversation.language, Notice::Cancelled)];
+            turn.now_ms = now_ms();
+            turn.decision = Some(handover_decision(Trigger::CustomerCancelled, None, started));
+            return self.commit(turn, &conversation.id).await;
+        }
         if conversation.state != SessionState::Bot {
-            // A person holds the conversation: the message is for them, the bot stays silent.
+            // A person holds the conversation (or will): the message is for them, and the
+            // bot stays silent — no reply, no typing indicator.
             turn.now_ms = now_ms();
             self.store.commit_turn(&turn).await?;
             return Ok(());
+        }
+        if let Some(phrase) = phrases::asks_for_person(&question, &handover.phrases) {
+            turn.state = SessionState::Waiting;
+            turn.replies = vec![notice(&bot, &conversation.language, Notice::Waiting)];
+            turn.now_ms = now_ms();
+            turn.decision = Some(handover_decision(
+                Trigger::CustomerAsked,
+                Some(phrase),
+                started,
+            ));
+            return self.commit(turn, &conversation.id).await;
         }
 
         self.live.publish(&conversation.id, LiveEvent::Typing(true));
@@ -170,7 +193,13 @@ impl TurnRunner {
                     conversation.consecutive_misses.saturating_add(1)
                 };
                 let mut replies = replies_first;
-                replies.push(answer.reply);
+                if too_many_misses(turn.consecutive_misses, handover.low_confidence_turns) {
+                    // The bot keeps missing: a person answers instead of another "sorry".
+                    turn.state = SessionState::Waiting;
+                    turn.consecutive_misses = 0;
+                } else {
+                    replies.push(answer.reply);
+                }
                 (replies, answer.decision)
             }
             InboundDecision::Reply { replies, by } => (
@@ -214,26 +243,52 @@ impl TurnRunner {
                 });
             }
         }
+        if turn.state == SessionState::Waiting {
+            // The host's own words, after whatever the bot or a plugin said.
+            adjusted.push(notice(&bot, &conversation.language, Notice::Waiting));
+        }
         turn.replies = adjusted;
         turn.decision = Some(TurnDecision {
             latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             ..decision
         });
         turn.now_ms = now_ms();
-        let committed = self.store.commit_turn(&turn).await;
+        let committed = self.commit(turn, &conversation.id).await;
         self.live
             .publish(&conversation.id, LiveEvent::Typing(false));
-        if let TurnCommitted::Stored(replies) = committed?
+        committed
+    }
+
+    /// Commits `turn`, tells live listeners of its last reply and wakes the dispatcher.
+    async fn commit(&self, turn: TurnCommit, conversation_id: &str) -> Result<(), TurnError> {
+        if let TurnCommitted::Stored(replies) = self.store.commit_turn(&turn).await?
             && let Some(last) = replies.into_iter().last()
         {
             // Live listeners (the widget) read the store from their last id on this nudge,
             // without waiting for the dispatcher; channel plugins get replies from it.
             self.live
-                .publish(&conversation.id, LiveEvent::Message(Arc::new(last)));
+                .publish(conversation_id, LiveEvent::Message(Arc::new(last)));
         }
         self.outbox_wake.notify_one();
         Ok(())
     }
+}
+
+/// A notice to the customer in the conversation's language, written by the host.
+fn notice(bot: &Bot, language: &str, which: Notice) -> NewMessage {
+    NewMessage {
+        sender: Sender::System,
+        content: Content::text(bot.settings.handover.texts.text(which, language).to_owned()),
+    }
+}
+
+/// The decision of a turn that moved the conversation instead of answering.
+fn handover_decision(trigger: Trigger, phrase: Option<&str>, started: Instant) -> TurnDecision {
+    middleware_decision(
+        "handover",
+        json!({"trigger": trigger.as_str(), "phrase": phrase}),
+        started,
+    )
 }
 
 fn middleware_decision(

@@ -1,0 +1,129 @@
+//! Handover as a customer on the widget sees it, against the real `loa serve`: asking for
+//! a person (with or without diacritics, in English) queues the conversation with the
+//! promised notice, the bot stays silent while a person is awaited, cancelling gives the
+//! conversation back to the bot, and two unanswerable questions in a row hand over on
+//! their own.
+
+use loa_e2e::accounts::{DEMO_OWNER, call, demo_shop_with_owner, login};
+use loa_e2e::serve::Server;
+use loa_e2e::widget::{Visitor, text};
+use serde_json::Value;
+
+const WAITING_VI: &str = "Nhân viên đang hỗ trợ bạn, vui lòng chờ trong giây lát.";
+const COD_QUESTION: &str = "shop có ship COD không?";
+const COD_ANSWER_START: &str = "Có ạ, Mây giao hàng COD";
+
+/// The demo shop served, and its owner's token.
+async fn shop() -> (tempfile::TempDir, Server, String) {
+    let (data, password) = demo_shop_with_owner("");
+    let server = Server::start(data.path(), std::iter::empty::<&str>());
+    let token = login(server.base_url(), DEMO_OWNER, &password).await.access;
+    (data, server, token)
+}
+
+async fn visitor(server: &Server) -> Visitor {
+    let mut visitor = Visitor::connect(server.base_url(), "may")
+        .await
+        .expect("the demo bot exists");
+    visitor.hello(None, None).await;
+    visitor
+}
+
+/// The state of the demo shop's only conversation, as the admin API tells it.
+async fn state(server: &Server, token: &str) -> Value {
+    let answer = call(
+        server.base_url(),
+        Some(token),
+        "GET",
+        "/v1/tenants/may/conversations",
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let conversations = answer.json["conversations"].as_array().expect("a list");
+    assert_eq!(conversations.len(), 1, "{}", answer.json);
+    conversations[0]["state"].clone()
+}
+
+/// The messages the bot wrote, among the frames seen.
+fn bot_messages(visitor: &Visitor) -> Vec<String> {
+    visitor
+        .seen()
+        .iter()
+        .filter(|frame| frame["type"] == "message" && frame["sender"] == "bot")
+        .map(|frame| text(frame).to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn asking_for_a_person_queues_the_conversation_and_silences_the_bot_until_cancelled() {
+    let (_data, server, token) = shop().await;
+    let mut visitor = visitor(&server).await;
+    visitor.say("c-1", "cho mình gặp nhân viên").await;
+    let notice = visitor.system_notice().await;
+    assert_eq!(text(&notice), WAITING_VI, "{notice}");
+    assert_eq!(state(&server, &token).await, "waiting");
+
+    // A question the bot knows, while a person is awaited: no answer from the bot.
+    visitor.say("c-2", COD_QUESTION).await;
+    // Turns of one conversation run in order: once the cancel is answered, the question
+    // before it was handled — silently.
+    visitor.say("c-3", "thoi khong can nua").await;
+    let cancelled = visitor.system_notice().await;
+    assert!(
+        text(&cancelled).starts_with("Đã hủy yêu cầu"),
+        "{cancelled}"
+    );
+    assert_eq!(
+        bot_messages(&visitor),
+        Vec::<String>::new(),
+        "the bot stayed silent while waiting; frames: {:#?}",
+        visitor.seen()
+    );
+    assert_eq!(state(&server, &token).await, "bot");
+
+    // The bot answers again.
+    visitor.say("c-4", COD_QUESTION).await;
+    let reply = visitor.bot_reply().await;
+    assert!(text(&reply).starts_with(COD_ANSWER_START), "{reply}");
+}
+
+#[tokio::test]
+async fn asking_without_diacritics_or_in_english_is_heard_too() {
+    let (_data, server, token) = shop().await;
+    let mut visitor = visitor(&server).await;
+    visitor.say("c-1", "gap nhan vien").await;
+    assert_eq!(text(&visitor.system_notice().await), WAITING_VI);
+    assert_eq!(state(&server, &token).await, "waiting");
+
+    let (_data, server, token) = shop().await;
+    let mut visitor = Visitor::connect(server.base_url(), "may")
+        .await
+        .expect("the demo bot exists");
+    visitor
+        .send(serde_json::json!({"type": "hello", "lang": "en"}))
+        .await;
+    visitor.next_of_type("ready").await;
+    visitor.say("c-1", "I want to talk to a person").await;
+    let notice = visitor.system_notice().await;
+    assert!(
+        text(&notice).starts_with("A member of our staff will be with you"),
+        "the English notice for an English conversation: {notice}"
+    );
+    assert_eq!(state(&server, &token).await, "waiting");
+}
+
+#[tokio::test]
+async fn two_unanswerable_questions_in_a_row_hand_over_on_their_own() {
+    let (_data, server, token) = shop().await;
+    let mut visitor = visitor(&server).await;
+    visitor.say("c-1", "hôm nay trời có mưa không?").await;
+    let first = visitor.bot_reply().await;
+    assert!(text(&first).contains("gặp nhân viên"), "{first}");
+    assert_eq!(state(&server, &token).await, "bot");
+    visitor.say("c-2", "giá vàng hôm nay thế nào?").await;
+    let notice = visitor.system_notice().await;
+    assert_eq!(text(&notice), WAITING_VI, "{notice}");
+    assert_eq!(state(&server, &token).await, "waiting");
+    assert_eq!(bot_messages(&visitor).len(), 1, "no second apology");
+}
