@@ -207,9 +207,10 @@ async fn a_reconnecting_visitor_gets_what_it_missed_exactly_once() {
     let mut back = visit(&server).await;
     let mut ready = back.hello(Some(&visitor_id), Some(last_seen)).await;
     let mut frames: Vec<Value> = ready["messages"].as_array().cloned().unwrap_or_default();
-    // The answer may still be on its way: then it arrives live, not in `ready`.
+    // The question may not be stored yet and the answer may still be on its way: then
+    // they arrive live, not in `ready` (every message frame counts, not only the bot's).
     while !frames.iter().any(|frame| frame["sender"] == "bot") {
-        frames.push(back.bot_reply().await);
+        frames.push(back.next_of_type("message").await);
     }
     let by_id = messages_by_id(&frames);
     assert!(by_id.keys().all(|&id| id > last_seen), "{frames:#?}");
