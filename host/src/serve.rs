@@ -11,6 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthService;
 use crate::config::HostConfig;
+use crate::conversation::handover::desk::HandoverDesk;
+use crate::conversation::handover::timers;
 use crate::conversation::live::LiveHub;
 use crate::conversation::pipeline::InboxWorkers;
 use crate::conversation::turn::TurnRunner;
@@ -61,6 +63,11 @@ pub async fn serve(
         config.pipeline.clone(),
         Arc::clone(&inbox_wake),
     );
+    let handover = Arc::new(HandoverDesk::new(
+        Arc::clone(&store),
+        Arc::clone(&live),
+        Arc::clone(&outbox_wake),
+    ));
     let dispatcher = Dispatcher::new(
         Arc::clone(&store),
         plugins.clone(),
@@ -70,6 +77,11 @@ pub async fn serve(
     );
     let workers_task = tokio::spawn(workers.run(work_shutdown.clone()));
     let dispatcher_task = tokio::spawn(dispatcher.run(work_shutdown.clone()));
+    let timers_task = tokio::spawn(timers::run(
+        Arc::clone(&store),
+        Arc::clone(&handover),
+        work_shutdown.clone(),
+    ));
 
     let state = AppState {
         store,
@@ -79,6 +91,7 @@ pub async fn serve(
         widget: Arc::new(WidgetState::new(config.widget.clone())),
         knowledge,
         turns: Arc::clone(&turns),
+        handover,
         limits: Arc::new(crate::http::limits::RateLimits::new(
             &config.http.rate_limits,
         )),
@@ -105,6 +118,7 @@ pub async fn serve(
     let drained = tokio::time::timeout(drain, async {
         let _ = workers_task.await;
         let _ = dispatcher_task.await;
+        let _ = timers_task.await;
     })
     .await;
     if drained.is_err() {

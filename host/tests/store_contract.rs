@@ -20,6 +20,10 @@ mod directory;
 mod embeddings;
 #[path = "store_contract/faq_edits.rs"]
 mod faq_edits;
+#[path = "store_contract/handover.rs"]
+mod handover;
+#[path = "store_contract/handover_timers.rs"]
+mod handover_timers;
 #[path = "store_contract/inbox.rs"]
 mod inbox;
 #[path = "store_contract/knowledge.rs"]
@@ -208,6 +212,34 @@ macro_rules! contract {
                 async fn $test() {
                     let fixture = $crate::Fixture::postgres().await;
                     super::$test(std::sync::Arc::clone(&fixture.store)).await;
+                    fixture.finish().await;
+                }
+            )+
+        }
+    };
+}
+
+/// Like [`contract!`], for tests that take the whole [`Fixture`] (to reopen its database
+/// as a restart would).
+#[macro_export]
+macro_rules! contract_with_fixture {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let fixture = $crate::Fixture::sqlite().await;
+                    super::$test(&fixture).await;
+                    fixture.finish().await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let fixture = $crate::Fixture::postgres().await;
+                    super::$test(&fixture).await;
                     fixture.finish().await;
                 }
             )+

@@ -16,7 +16,11 @@ use std::process::{Command, Output};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // Cargo sets it when it runs the tests: the clone being tested. The compiled-in value
+    // may name another clone whose build this one reused from the shared target dir.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
         .parent()
         .expect("tests/ sits in the workspace root")
         .to_owned()

@@ -66,7 +66,10 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn workspace_root() -> anyhow::Result<PathBuf> {
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // Cargo sets it when it runs xtask: the clone being worked on. The compiled-in value
+    // may name another clone whose build this one reused from the shared target dir.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     Ok(manifest_dir
         .parent()
         .context("xtask lives one level below the workspace root")?

@@ -210,6 +210,8 @@ fn conversation() -> Conversation {
         channel_id: "bench".into(),
         contact_id: "bench".into(),
         state: SessionState::Bot,
+        assigned_to: None,
+        state_changed_at_ms: 0,
         language: "vi".into(),
         consecutive_misses: 0,
         last_activity_ms: 0,

@@ -144,6 +144,8 @@ fn eval_conversation() -> Conversation {
         channel_id: "eval".into(),
         contact_id: "eval".into(),
         state: SessionState::Bot,
+        assigned_to: None,
+        state_changed_at_ms: 0,
         language: "vi".into(),
         consecutive_misses: 0,
         last_activity_ms: 0,

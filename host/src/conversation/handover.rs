@@ -5,8 +5,10 @@
 //! (`crate::store::HandoverStore`), so two operators taking one conversation at once
 //! cannot both win.
 
+pub mod desk;
 pub mod phrases;
 pub mod settings;
+pub mod timers;
 
 use super::model::SessionState;
 

@@ -1,13 +1,14 @@
 //! Live updates of conversations inside one host process: a stored message, the bot
-//! typing. The widget's sockets (and later the console) subscribe per conversation.
-//! Nothing here is durable: a subscriber that misses an event catches up from the store.
+//! typing, a change of hands. The widget's sockets subscribe per conversation; the
+//! operator console subscribes to a whole tenant. Nothing here is durable: a subscriber
+//! that misses an event catches up from the store.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
-use super::model::Message;
+use super::model::{Conversation, Message};
 
 /// Something that happened in a conversation.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,7 +17,22 @@ pub enum LiveEvent {
     Message(Arc<Message>),
     /// The bot started or stopped composing.
     Typing(bool),
+    /// The conversation changed hands (or was closed): as it is now.
+    State(Arc<Conversation>),
 }
+
+/// An event of one of a tenant's conversations, for the console's feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantEvent {
+    /// The conversation.
+    pub conversation_id: String,
+    /// What happened (messages and changes of hands; typing stays per conversation).
+    pub event: LiveEvent,
+}
+
+/// Events a slow console may lag behind before it reloads from the store. 1,024: a busy
+/// tenant's whole minute of messages.
+const TENANT_BUFFER: usize = 1024;
 
 /// Events a slow subscriber may lag behind before it is told to catch up from the store.
 /// 64: far more than one conversation produces between two reads of a healthy socket.
@@ -27,6 +43,7 @@ const BUFFER: usize = 64;
 #[derive(Default)]
 pub struct LiveHub {
     channels: Mutex<HashMap<String, broadcast::Sender<LiveEvent>>>,
+    tenants: Mutex<HashMap<String, broadcast::Sender<TenantEvent>>>,
 }
 
 impl LiveHub {
@@ -36,9 +53,7 @@ impl LiveHub {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<LiveEvent>>> {
-        self.channels
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.channels)
     }
 
     /// Receives the events of `conversation_id` from now on.
@@ -47,6 +62,34 @@ impl LiveHub {
             .entry(conversation_id.to_owned())
             .or_insert_with(|| broadcast::channel(BUFFER).0)
             .subscribe()
+    }
+
+    /// Receives the messages and changes of hands of every conversation of `tenant_id`
+    /// from now on.
+    pub fn subscribe_tenant(&self, tenant_id: &str) -> broadcast::Receiver<TenantEvent> {
+        lock(&self.tenants)
+            .entry(tenant_id.to_owned())
+            .or_insert_with(|| broadcast::channel(TENANT_BUFFER).0)
+            .subscribe()
+    }
+
+    /// Sends `event` to the subscribers of `conversation_id` of `tenant_id` and, unless it
+    /// is typing, to the tenant's feed.
+    pub fn publish_for(&self, tenant_id: &str, conversation_id: &str, event: LiveEvent) {
+        if !matches!(event, LiveEvent::Typing(_)) {
+            let mut tenants = lock(&self.tenants);
+            if let Some(sender) = tenants.get(tenant_id)
+                && sender
+                    .send(TenantEvent {
+                        conversation_id: conversation_id.to_owned(),
+                        event: event.clone(),
+                    })
+                    .is_err()
+            {
+                tenants.remove(tenant_id);
+            }
+        }
+        self.publish(conversation_id, event);
     }
 
     /// Sends `event` to the subscribers of `conversation_id`, if any.
@@ -66,6 +109,14 @@ impl LiveHub {
     }
 }
 
+/// The map behind `mutex`; a panic elsewhere never leaves it inconsistent (every update
+/// is one insert or remove), so a poisoned lock is used as is.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +128,35 @@ mod tests {
         let mut other = hub.subscribe("b");
         hub.publish("a", LiveEvent::Typing(true));
         assert_eq!(mine.recv().await.ok(), Some(LiveEvent::Typing(true)));
+        assert!(other.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn the_tenant_feed_gets_messages_and_moves_of_its_conversations_only() {
+        let hub = LiveHub::new();
+        let mut may = hub.subscribe_tenant("may");
+        let mut other = hub.subscribe_tenant("other");
+        hub.publish_for("may", "a", LiveEvent::Typing(true));
+        hub.publish_for("may", "a", LiveEvent::Typing(false));
+        let conversation = Arc::new(Conversation {
+            id: "a".into(),
+            tenant_id: "may".into(),
+            bot_id: "b".into(),
+            channel_id: "c".into(),
+            contact_id: "k".into(),
+            state: crate::conversation::model::SessionState::Waiting,
+            assigned_to: None,
+            state_changed_at_ms: 1,
+            language: "vi".into(),
+            consecutive_misses: 0,
+            last_activity_ms: 1,
+            created_at_ms: 1,
+        });
+        hub.publish_for("may", "a", LiveEvent::State(Arc::clone(&conversation)));
+        let got = may.recv().await.expect("an event");
+        assert_eq!(got.conversation_id, "a");
+        assert_eq!(got.event, LiveEvent::State(conversation));
+        assert!(may.try_recv().is_err(), "typing stays off the tenant feed");
         assert!(other.try_recv().is_err());
     }
 

@@ -275,6 +275,11 @@ pub struct Conversation {
     pub contact_id: String,
     /// Who holds it.
     pub state: SessionState,
+    /// The operator (user id) holding it while `human`.
+    pub assigned_to: Option<String>,
+    /// When it last changed hands, ms since the Unix epoch (its creation before that):
+    /// how long a customer has waited, how long an operator has held it.
+    pub state_changed_at_ms: i64,
     /// Language of the conversation (`vi`, `en`).
     pub language: String,
     /// Turns in a row no tier answered confidently.
@@ -352,7 +357,7 @@ pub struct NewMessage {
 }
 
 /// Why the orchestrator answered as it did, recorded for every turn.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TurnDecision {
     /// Which tier answered (`fast_path`, `knowledge`, `agentic`, `fallback`, `middleware`,
     /// `silent`).

@@ -18,7 +18,9 @@ use super::pipeline::now_ms;
 use super::{Content, InboundEvent, InboundKind};
 use crate::knowledge::service::Knowledge;
 use crate::plugins::registry::PluginRegistry;
-use crate::store::{ConversationOpening, InboxEvent, Store, StoreError, TurnCommit, TurnCommitted};
+use crate::store::{
+    ConversationOpening, HandoverNote, InboxEvent, Store, StoreError, TurnCommit, TurnCommitted,
+};
 
 /// Why a turn could not be completed.
 #[derive(Debug, thiserror::Error)]
@@ -127,8 +129,11 @@ impl TurnRunner {
             .store
             .record_inbound(&conversation, &event.channel_message_id, &content, now_ms())
             .await?;
-        self.live
-            .publish(&conversation.id, LiveEvent::Message(Arc::new(stored)));
+        self.live.publish_for(
+            &conversation.tenant_id,
+            &conversation.id,
+            LiveEvent::Message(Arc::new(stored)),
+        );
 
         let mut turn = TurnCommit {
             tenant_id: bot.tenant_id.clone(),
@@ -140,7 +145,9 @@ impl TurnRunner {
             decision: None,
             // The widget reads its replies from the store: nothing for the dispatcher.
             delivered_live: channel.kind == ChannelKind::Widget,
+            state_before: conversation.state,
             state: conversation.state,
+            handover: None,
             consecutive_misses: conversation.consecutive_misses,
             now_ms: 0,
         };
@@ -148,6 +155,7 @@ impl TurnRunner {
         if conversation.state == SessionState::Waiting && phrases::cancels_waiting(&question) {
             // The customer no longer wants a person: the bot has the conversation again.
             turn.state = SessionState::Bot;
+            turn.handover = Some(moved(Trigger::CustomerCancelled, "contact", None));
             turn.consecutive_misses = 0;
             turn.replies = vec![notice(&bot, &conversation.language, Notice::Cancelled)];
             turn.now_ms = now_ms();
@@ -163,6 +171,11 @@ impl TurnRunner {
         }
         if let Some(phrase) = phrases::asks_for_person(&question, &handover.phrases) {
             turn.state = SessionState::Waiting;
+            turn.handover = Some(moved(
+                Trigger::CustomerAsked,
+                "contact",
+                Some(format!("asked: {phrase}")),
+            ));
             turn.replies = vec![notice(&bot, &conversation.language, Notice::Waiting)];
             turn.now_ms = now_ms();
             turn.decision = Some(handover_decision(
@@ -196,6 +209,14 @@ impl TurnRunner {
                 if too_many_misses(turn.consecutive_misses, handover.low_confidence_turns) {
                     // The bot keeps missing: a person answers instead of another "sorry".
                     turn.state = SessionState::Waiting;
+                    turn.handover = Some(moved(
+                        Trigger::LowConfidence,
+                        "bot",
+                        Some(format!(
+                            "{} turns in a row without a confident answer",
+                            turn.consecutive_misses
+                        )),
+                    ));
                     turn.consecutive_misses = 0;
                 } else {
                     replies.push(answer.reply);
@@ -212,6 +233,11 @@ impl TurnRunner {
                 by,
             } => {
                 turn.state = SessionState::Waiting;
+                turn.handover = Some(moved(
+                    Trigger::Middleware,
+                    &format!("plugin:{by}"),
+                    Some(reason.clone()),
+                ));
                 (
                     replies,
                     middleware_decision(
@@ -259,23 +285,59 @@ impl TurnRunner {
         committed
     }
 
-    /// Commits `turn`, tells live listeners of its last reply and wakes the dispatcher.
+    /// Commits `turn`, tells live listeners of its replies and of a change of hands, and
+    /// wakes the dispatcher.
     async fn commit(&self, turn: TurnCommit, conversation_id: &str) -> Result<(), TurnError> {
-        if let TurnCommitted::Stored(replies) = self.store.commit_turn(&turn).await?
-            && let Some(last) = replies.into_iter().last()
-        {
-            // Live listeners (the widget) read the store from their last id on this nudge,
-            // without waiting for the dispatcher; channel plugins get replies from it.
-            self.live
-                .publish(conversation_id, LiveEvent::Message(Arc::new(last)));
+        match self.store.commit_turn(&turn).await? {
+            TurnCommitted::Stored(replies) => {
+                // Live listeners (the widget, the console) read the store from their last
+                // id on this nudge, without waiting for the dispatcher; channel plugins
+                // get replies from it.
+                for reply in replies {
+                    self.live.publish_for(
+                        &turn.tenant_id,
+                        conversation_id,
+                        LiveEvent::Message(Arc::new(reply)),
+                    );
+                }
+                if turn.state != turn.state_before
+                    && let Some(now) = self
+                        .store
+                        .conversation(&turn.tenant_id, conversation_id)
+                        .await?
+                {
+                    self.live.publish_for(
+                        &turn.tenant_id,
+                        conversation_id,
+                        LiveEvent::State(Arc::new(now)),
+                    );
+                }
+            }
+            TurnCommitted::Superseded { state } => {
+                tracing::info!(
+                    conversation = conversation_id,
+                    state = state.as_str(),
+                    "turn superseded: the conversation changed hands while the bot answered"
+                );
+            }
+            TurnCommitted::AlreadyCommitted => {}
         }
         self.outbox_wake.notify_one();
         Ok(())
     }
 }
 
+/// Why a turn moved its conversation, for the handover history.
+fn moved(trigger: Trigger, actor: &str, reason: Option<String>) -> HandoverNote {
+    HandoverNote {
+        trigger,
+        actor: actor.to_owned(),
+        reason,
+    }
+}
+
 /// A notice to the customer in the conversation's language, written by the host.
-fn notice(bot: &Bot, language: &str, which: Notice) -> NewMessage {
+pub(crate) fn notice(bot: &Bot, language: &str, which: Notice) -> NewMessage {
     NewMessage {
         sender: Sender::System,
         content: Content::text(bot.settings.handover.texts.text(which, language).to_owned()),

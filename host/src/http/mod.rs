@@ -79,6 +79,8 @@ pub struct AppState {
     pub widget: Arc<widget::WidgetState>,
     /// FAQ and document retrieval, when the embedding model is available.
     pub knowledge: Option<Arc<crate::knowledge::Knowledge>>,
+    /// Operators' moves and replies, and the handover timers' actions.
+    pub handover: Arc<crate::conversation::handover::desk::HandoverDesk>,
     /// The turn runner (its orchestrator caches FAQs: admin writes invalidate them).
     pub turns: Arc<crate::conversation::turn::TurnRunner>,
     /// Rate limits of logins, tokens, the admin API and webhooks.

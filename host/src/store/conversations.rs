@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
+use super::handover::HandoverNote;
 use crate::conversation::model::{
     Bot, Channel, Contact, Conversation, FaqEntry, Message, NewMessage, SessionState, Tenant,
     TurnDecision,
@@ -40,6 +41,8 @@ impl ConversationOpening {
             channel_id: self.channel_id.clone(),
             contact_id: contact_id.to_owned(),
             state: SessionState::Bot,
+            assigned_to: None,
+            state_changed_at_ms: self.now_ms,
             language: self.language.clone(),
             consecutive_misses: 0,
             last_activity_ms: self.now_ms,
@@ -68,8 +71,13 @@ pub struct TurnCommit {
     /// The channel delivers by reading the store (the widget): the outbox rows are stored
     /// as sent, with one delivery-log line, and no dispatcher round trip is spent on them.
     pub delivered_live: bool,
+    /// The conversation's state when the turn read it: if it changed since (an operator
+    /// took it while the bot thought), the turn stores nothing but its decision.
+    pub state_before: SessionState,
     /// The conversation's state after the turn.
     pub state: SessionState,
+    /// Why the state changed, stored in the handover history when it did.
+    pub handover: Option<HandoverNote>,
     /// Misses in a row after the turn.
     pub consecutive_misses: u32,
     /// Now, ms since the Unix epoch.
@@ -83,10 +91,16 @@ pub enum TurnCommitted {
     Stored(Vec<Message>),
     /// A turn with this key was committed before (a replay); nothing changed.
     AlreadyCommitted,
+    /// The conversation changed hands while the turn ran: only the decision was stored
+    /// (and the inbox event marked done); the state it is in now.
+    Superseded {
+        /// The conversation's state now.
+        state: SessionState,
+    },
 }
 
 /// A turn decision as stored, with its place.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredDecision {
     /// The turn key.
     pub key: String,

@@ -4,6 +4,7 @@
 mod accounts;
 pub(crate) mod codec;
 mod conversations;
+mod handover;
 mod knowledge;
 mod model;
 pub mod postgres;
@@ -20,6 +21,10 @@ pub use accounts::{
 pub use codec::new_id;
 pub use conversations::{
     ConversationOpening, ConversationStore, StoredDecision, TurnCommit, TurnCommitted,
+};
+pub use handover::{
+    HandoverEvent, HandoverMove, HandoverNote, HandoverStore, MoveOutcome, OperatorReply,
+    PeopleConversation, ReplyOutcome,
 };
 pub use knowledge::{Document, DocumentChunk, KnowledgeStore, StoredEmbedding};
 pub use model::{BreakerTrip, InstalledPlugin, KvQuota, KvScope, TenantPluginSettings};
@@ -59,10 +64,18 @@ pub enum StoreError {
 }
 
 /// Everything the host persists. Every tenant-scoped method takes the tenant explicitly.
-/// Conversations, the pipeline's queues, knowledge and accounts are in the supertraits.
+/// Conversations, handover, the pipeline's queues, knowledge and accounts are in the
+/// supertraits.
 #[async_trait]
 pub trait Store:
-    ConversationStore + QueueStore + KnowledgeStore + AccountStore + Send + Sync + 'static
+    ConversationStore
+    + HandoverStore
+    + QueueStore
+    + KnowledgeStore
+    + AccountStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Applies the migrations not yet applied; returns how many ran.
     async fn migrate(&self) -> Result<usize, StoreError>;

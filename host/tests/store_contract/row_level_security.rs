@@ -38,6 +38,13 @@ async fn seed_tenant(store: &dyn Store, tenant: &str) {
         .expect("inbound");
     let mut turn = seed::turn(&conversation, &format!("{tenant}-turn-1"), &["hello"]);
     turn.delivered_live = true;
+    // The customer asked for a person: a line of handover history.
+    turn.state = loa::conversation::model::SessionState::Waiting;
+    turn.handover = Some(loa::store::HandoverNote {
+        trigger: loa::conversation::handover::Trigger::CustomerAsked,
+        actor: "contact".into(),
+        reason: None,
+    });
     store.commit_turn(&turn).await.expect("turn");
     store
         .put_tenant_plugin(&TenantPluginSettings {

@@ -139,33 +139,7 @@ async fn plaintext_from_before_the_key_reads_and_is_sealed_on_its_next_write(fix
     );
 }
 
-/// Runs each named `async fn(&Fixture)` once per backend.
-macro_rules! with_fixture {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let fixture = crate::Fixture::sqlite().await;
-                    super::$test(&fixture).await;
-                    fixture.finish().await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let fixture = crate::Fixture::postgres().await;
-                    super::$test(&fixture).await;
-                    fixture.finish().await;
-                }
-            )+
-        }
-    };
-}
-
-with_fixture!(
+crate::contract_with_fixture!(
     secrets_are_sealed_at_rest_and_read_back_as_given,
     without_the_key_sealed_secrets_are_refused_not_leaked,
     plaintext_from_before_the_key_reads_and_is_sealed_on_its_next_write,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use loa::conversation::Content;
 use loa::conversation::model::{
-    Bot, BotSettings, Channel, ChannelKind, Conversation, NewMessage, Sender, SessionState, Tenant,
+    Bot, BotSettings, Channel, ChannelKind, Conversation, NewMessage, Sender, Tenant,
 };
 use loa::store::{ConversationOpening, NewInboxEvent, Store, TurnCommit};
 
@@ -105,7 +105,7 @@ pub fn reply(words: &str) -> NewMessage {
     }
 }
 
-/// A turn of `conversation` with `replies`, keyed `key`, leaving it with the bot.
+/// A turn of `conversation` with `replies`, keyed `key`, leaving its state as it is.
 pub fn turn(conversation: &Conversation, key: &str, replies: &[&str]) -> TurnCommit {
     TurnCommit {
         tenant_id: conversation.tenant_id.clone(),
@@ -116,7 +116,9 @@ pub fn turn(conversation: &Conversation, key: &str, replies: &[&str]) -> TurnCom
         replies: replies.iter().map(|words| reply(words)).collect(),
         decision: None,
         delivered_live: false,
-        state: SessionState::Bot,
+        state_before: conversation.state,
+        state: conversation.state,
+        handover: None,
         consecutive_misses: 0,
         now_ms: T0,
     }

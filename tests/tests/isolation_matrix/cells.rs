@@ -341,6 +341,26 @@ async fn prepare(
             }
             (method == "PUT").then_some(file)
         }
+        ("POST", template) if template.starts_with("/v1/tenants/{tenant}/conversations/{id}/") => {
+            // Allowed: a fresh conversation (held by the caller unless the cell takes it),
+            // so each succeeds; refused: the fixture, which must stay as it is.
+            let id = if expect == Expect::Allowed {
+                let fresh = world.start_conversation(target).await;
+                if !template.ends_with("/take") {
+                    let token = world.tenants[home].tokens[&caller].clone();
+                    let take = format!("{tenant_path}/conversations/{fresh}/take");
+                    let answer = call(&world.base_url, token.as_deref(), "POST", &take, None).await;
+                    assert_eq!(answer.status, 200, "set-up take: {}", answer.text());
+                }
+                fresh
+            } else {
+                world.tenants[target].conversation.clone()
+            };
+            path = path.replace("{id}", &id);
+            template
+                .ends_with("/reply")
+                .then(|| json!({"text": format!("Dạ, em trả lời lần {n} ạ")}))
+        }
         (_, template) if template.contains("/conversations/{id}") => {
             path = path.replace("{id}", &world.tenants[target].conversation);
             None

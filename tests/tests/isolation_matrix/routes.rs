@@ -14,9 +14,12 @@ pub enum Need {
     Person,
     /// This permission in the tenant named in the path.
     In(Permission),
+    /// This permission in the tenant, as a person (an operator's moves: a key holds no
+    /// conversation).
+    PersonIn(Permission),
 }
 
-use Need::{Anyone, In, Person, Public};
+use Need::{Anyone, In, Person, PersonIn, Public};
 use Permission as P;
 
 /// Every operation of the admin API: `(method, path template, need)`. The test fails when
@@ -157,6 +160,36 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
         "/v1/tenants/{tenant}/conversations/{id}/messages",
         In(P::ConversationsRead),
     ),
+    (
+        "POST",
+        "/v1/tenants/{tenant}/conversations/{id}/take",
+        PersonIn(P::ConversationsAnswer),
+    ),
+    (
+        "POST",
+        "/v1/tenants/{tenant}/conversations/{id}/give-back",
+        PersonIn(P::ConversationsAnswer),
+    ),
+    (
+        "POST",
+        "/v1/tenants/{tenant}/conversations/{id}/close",
+        PersonIn(P::ConversationsAnswer),
+    ),
+    (
+        "POST",
+        "/v1/tenants/{tenant}/conversations/{id}/reply",
+        PersonIn(P::ConversationsAnswer),
+    ),
+    (
+        "GET",
+        "/v1/tenants/{tenant}/conversations/{id}/handovers",
+        In(P::ConversationsRead),
+    ),
+    (
+        "GET",
+        "/v1/tenants/{tenant}/conversations/{id}/decisions",
+        In(P::ConversationsRead),
+    ),
     ("GET", "/v1/tenants/{tenant}/audit", In(P::AuditRead)),
 ];
 
@@ -229,7 +262,11 @@ pub fn expected(need: Need, caller: Caller, own_tenant: bool) -> Expect {
         Anyone => Expect::Allowed,
         Person if matches!(caller, Caller::Member(_)) => Expect::Allowed,
         Person => Expect::Forbidden,
-        In(_) if !own_tenant => Expect::Forbidden,
+        In(_) | PersonIn(_) if !own_tenant => Expect::Forbidden,
+        PersonIn(permission) => match caller {
+            Caller::Member(role) if role.allows(permission) => Expect::Allowed,
+            _ => Expect::Forbidden,
+        },
         In(permission) => {
             let granted = match caller {
                 Caller::Member(role) => role.allows(permission),
@@ -270,4 +307,15 @@ fn the_expectations_follow_the_permission_table() {
     );
     assert_eq!(expected(Public, Caller::AlgNone, true), Expect::Allowed);
     assert_eq!(expected(Person, Caller::Key, true), Expect::Forbidden);
+    let answer = PersonIn(P::ConversationsAnswer);
+    assert_eq!(expected(answer, Caller::Key, true), Expect::Forbidden);
+    assert_eq!(
+        expected(answer, Caller::Member(Role::Operator), true),
+        Expect::Allowed
+    );
+    assert_eq!(
+        expected(answer, Caller::Member(Role::Operator), false),
+        Expect::Forbidden
+    );
+    assert_eq!(expected(answer, viewer, true), Expect::Forbidden);
 }

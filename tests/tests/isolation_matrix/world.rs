@@ -67,6 +67,18 @@ impl World {
         }
     }
 
+    /// A new visitor writes on tenant `index`'s bot; returns the new conversation's id.
+    pub async fn start_conversation(&self, index: usize) -> String {
+        let tenant = &self.tenants[index];
+        start_conversation(
+            &self.base_url,
+            tenant.owner_token(),
+            &tenant.id,
+            &tenant.bot,
+        )
+        .await
+    }
+
     /// A number no earlier call returned, for names of throwaway things.
     pub fn next(&mut self) -> u32 {
         self.counter += 1;

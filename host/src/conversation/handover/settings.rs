@@ -13,10 +13,11 @@ pub struct HandoverSettings {
     /// Hand over after this many turns in a row the bot could not answer. Default 2;
     /// 0 never.
     pub low_confidence_turns: u32,
-    /// Minutes a customer waits before being told staff are busy. Default 5.
+    /// Minutes a customer waits before being told staff are busy (once per wait).
+    /// Default 5; 0 never.
     pub busy_after_minutes: u32,
     /// Minutes without a message either way after which a conversation a person holds
-    /// goes back to the bot. Default 15.
+    /// goes back to the bot. Default 15; 0 never.
     pub idle_minutes: u32,
     /// More phrases that ask for a person (`gặp chị Mây`), beside loa's own.
     pub phrases: Vec<String>,

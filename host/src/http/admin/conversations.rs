@@ -199,7 +199,7 @@ async fn messages(
 }
 
 /// The conversation if it is the tenant's; 404 `conversation_not_found` otherwise.
-async fn load_conversation(
+pub(super) async fn load_conversation(
     state: &AppState,
     access: &Access,
     id: &str,

@@ -15,6 +15,7 @@ mod conversations;
 mod documents;
 pub mod extract;
 mod faq;
+mod handover;
 mod masked;
 mod members;
 pub mod openapi;
@@ -65,6 +66,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(faq::routes())
         .merge(documents::routes())
         .merge(conversations::routes())
+        .merge(handover::routes())
         .merge(audit::routes())
 }
 

@@ -391,6 +391,11 @@ impl Session {
     ) -> Next {
         match event {
             Ok(LiveEvent::Typing(on)) => send(socket, &ServerFrame::Typing { on }).await,
+            Ok(LiveEvent::State(conversation)) => {
+                // Closed by staff: the visitor's next message opens a new conversation.
+                self.conversation = Some(conversation.as_ref().clone());
+                Next::Continue
+            }
             Ok(LiveEvent::Message(message)) if message.id <= self.last_sent_id => Next::Continue,
             // Pushed from the store, in id order, not in the order events arrive: the
             // next question's echo may be announced before the previous answer, and a

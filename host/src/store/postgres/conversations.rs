@@ -19,7 +19,8 @@ use crate::store::{
 };
 
 pub(super) const CONVERSATION_COLUMNS: &str = "c.id, c.tenant_id, c.bot_id, c.channel_id, c.contact_id, \
-    c.state, c.language, c.consecutive_misses, c.last_activity_ms, c.created_at_ms";
+    c.state, c.language, c.consecutive_misses, c.last_activity_ms, c.created_at_ms, c.assigned_to, \
+    c.state_changed_at_ms";
 
 pub(super) fn conversation_from_row(row: &Row) -> Result<Conversation, StoreError> {
     let state: &str = column(row, "state")?;
@@ -31,6 +32,8 @@ pub(super) fn conversation_from_row(row: &Row) -> Result<Conversation, StoreErro
         contact_id: column(row, "contact_id")?,
         state: SessionState::parse(state)
             .ok_or_else(|| StoreError::Corrupt(format!("conversation state '{state}'")))?,
+        assigned_to: column(row, "assigned_to")?,
+        state_changed_at_ms: column(row, "state_changed_at_ms")?,
         language: column(row, "language")?,
         consecutive_misses: counter(row, "consecutive_misses")?,
         last_activity_ms: column(row, "last_activity_ms")?,
@@ -74,8 +77,9 @@ async fn find_or_start<C: GenericClient>(
     execute(
         client,
         "INSERT INTO conversations (id, tenant_id, bot_id, channel_id, contact_id, state,
-                                    language, consecutive_misses, last_activity_ms, created_at_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8)",
+                                    language, consecutive_misses, last_activity_ms, created_at_ms,
+                                    state_changed_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8, $8)",
         &[
             &conversation.id,
             &conversation.tenant_id,

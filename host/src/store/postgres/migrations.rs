@@ -37,6 +37,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0005_row_level_security.sql",
         include_str!("../../../../migrations/postgres/0005_row_level_security.sql"),
     ),
+    (
+        6,
+        "0006_handover.sql",
+        include_str!("../../../../migrations/postgres/0006_handover.sql"),
+    ),
 ];
 
 /// The lock key: migrations of different schemas (one per test, one per deployment) do

@@ -9,6 +9,7 @@ mod audit;
 mod conversations;
 mod directory;
 mod error;
+mod handover;
 mod knowledge;
 mod kv;
 mod listings;

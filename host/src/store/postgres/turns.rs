@@ -8,11 +8,12 @@
 use deadpool_postgres::tokio_postgres::Row;
 use deadpool_postgres::{Client, GenericClient};
 
+use super::conversations::{CONVERSATION_COLUMNS, conversation_from_row};
 use super::error::database;
 use super::queue::mark_inbox_done;
 use super::statements::{column, execute, limit, query, query_one, query_opt};
 use crate::conversation::Content;
-use crate::conversation::model::{Conversation, Direction, Message, Sender};
+use crate::conversation::model::{Conversation, Direction, Message, NewMessage, Sender};
 use crate::store::codec::{LIVE_DELIVERY_NOTE, decode, encode, live_delivery};
 use crate::store::{StoreError, StoredDecision, TurnCommit, TurnCommitted};
 
@@ -104,6 +105,105 @@ pub(super) async fn record_inbound(
     Ok((message, new))
 }
 
+/// The conversation's row, locked until the transaction ends: moves, turns and replies
+/// of one conversation queue here instead of interleaving.
+pub(super) async fn locked<C: GenericClient>(
+    client: &C,
+    tenant_id: &str,
+    conversation_id: &str,
+) -> Result<Option<Conversation>, StoreError> {
+    let row = query_opt(
+        client,
+        &format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c
+             WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE"
+        ),
+        &[&tenant_id, &conversation_id],
+    )
+    .await?;
+    row.as_ref().map(conversation_from_row).transpose()
+}
+
+/// Where an outbound message goes and under which outbox key.
+pub(super) struct Outbound<'a> {
+    /// The tenant.
+    pub tenant_id: &'a str,
+    /// The conversation.
+    pub conversation_id: &'a str,
+    /// Its channel.
+    pub channel_id: &'a str,
+    /// Unique outbox key.
+    pub key: &'a str,
+    /// Stored as sent (the widget reads the store).
+    pub delivered_live: bool,
+    /// Now, ms since the Unix epoch.
+    pub now_ms: i64,
+}
+
+/// Stores `reply` as an outbound message and queues it in the outbox, inside the caller's
+/// transaction.
+pub(super) async fn queue_outbound<C: GenericClient>(
+    client: &C,
+    to: &Outbound<'_>,
+    reply: &NewMessage,
+) -> Result<Message, StoreError> {
+    let row = query_one(
+        client,
+        &format!(
+            "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction,
+                                   sender_json, content_json, channel_message_id, created_at_ms)
+             VALUES ($1, $2, $3, 'outbound', $4, $5, NULL, $6)
+             RETURNING {MESSAGE_COLUMNS}"
+        ),
+        &[
+            &to.tenant_id,
+            &to.conversation_id,
+            &to.channel_id,
+            &encode(&reply.sender)?,
+            &encode(&reply.content)?,
+            &to.now_ms,
+        ],
+    )
+    .await?;
+    let message = message_from_row(&row, "")?;
+    let outbox = query_one(
+        client,
+        "INSERT INTO outbox (tenant_id, channel_id, conversation_id, message_id,
+                             idempotency_key, status, attempts, next_attempt_at_ms,
+                             created_at_ms, updated_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)
+         RETURNING id",
+        &[
+            &to.tenant_id,
+            &to.channel_id,
+            &to.conversation_id,
+            &message.id,
+            &to.key,
+            &if to.delivered_live { "sent" } else { "pending" },
+            &i64::from(to.delivered_live),
+            &to.now_ms,
+        ],
+    )
+    .await?;
+    if to.delivered_live {
+        let outbox_id: i64 = outbox.try_get(0).map_err(database)?;
+        execute(
+            client,
+            "INSERT INTO delivery_log (outbox_id, attempt, result_json, provider_response,
+                                       elapsed_ms, at_ms)
+             VALUES ($1, 1, $2, $3, 0, $4)",
+            &[
+                &outbox_id,
+                &encode(&live_delivery())?,
+                &LIVE_DELIVERY_NOTE,
+                &to.now_ms,
+            ],
+        )
+        .await?;
+    }
+    Ok(message)
+}
+
 pub(super) async fn commit_turn(
     client: &mut Client,
     turn: &TurnCommit,
@@ -131,10 +231,30 @@ pub(super) async fn commit_turn(
         transaction.commit().await.map_err(database)?;
         return Ok(TurnCommitted::AlreadyCommitted);
     }
+    let current = locked(&transaction, &turn.tenant_id, &turn.conversation_id)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Conflict(format!("no conversation '{}'", turn.conversation_id))
+        })?;
+    if current.state != turn.state_before {
+        // An operator moved the conversation while the bot thought: the bot's words are
+        // not wanted any more. The decision stays, for the trace.
+        if let Some(event) = turn.inbox_event_id {
+            mark_inbox_done(&transaction, event).await?;
+        }
+        transaction.commit().await.map_err(database)?;
+        return Ok(TurnCommitted::Superseded {
+            state: current.state,
+        });
+    }
+    let moved = turn.state != current.state;
     execute(
         &transaction,
         "UPDATE conversations SET state = $2, consecutive_misses = $3,
-             last_activity_ms = greatest(last_activity_ms, $4)
+             last_activity_ms = greatest(last_activity_ms, $4),
+             state_changed_at_ms = CASE WHEN $6 THEN $4 ELSE state_changed_at_ms END,
+             assigned_to = CASE WHEN $6 THEN NULL ELSE assigned_to END,
+             busy_notified_at_ms = CASE WHEN $6 THEN NULL ELSE busy_notified_at_ms END
          WHERE id = $1 AND tenant_id = $5",
         &[
             &turn.conversation_id,
@@ -142,70 +262,26 @@ pub(super) async fn commit_turn(
             &i64::from(turn.consecutive_misses),
             &turn.now_ms,
             &turn.tenant_id,
+            &moved,
         ],
     )
     .await?;
+    if moved && let Some(note) = &turn.handover {
+        super::handover::insert_event(&transaction, &current, turn.state, note, turn.now_ms)
+            .await?;
+    }
     let mut stored = Vec::with_capacity(turn.replies.len());
     for (index, reply) in turn.replies.iter().enumerate() {
-        let row = query_one(
-            &transaction,
-            &format!(
-                "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction,
-                                       sender_json, content_json, channel_message_id, created_at_ms)
-                 VALUES ($1, $2, $3, 'outbound', $4, $5, NULL, $6)
-                 RETURNING {MESSAGE_COLUMNS}"
-            ),
-            &[
-                &turn.tenant_id,
-                &turn.conversation_id,
-                &turn.channel_id,
-                &encode(&reply.sender)?,
-                &encode(&reply.content)?,
-                &turn.now_ms,
-            ],
-        )
-        .await?;
-        let message = message_from_row(&row, "")?;
-        let outbox = query_one(
-            &transaction,
-            "INSERT INTO outbox (tenant_id, channel_id, conversation_id, message_id,
-                                 idempotency_key, status, attempts, next_attempt_at_ms,
-                                 created_at_ms, updated_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)
-             RETURNING id",
-            &[
-                &turn.tenant_id,
-                &turn.channel_id,
-                &turn.conversation_id,
-                &message.id,
-                &format!("{}:{index}", turn.key),
-                &if turn.delivered_live {
-                    "sent"
-                } else {
-                    "pending"
-                },
-                &i64::from(turn.delivered_live),
-                &turn.now_ms,
-            ],
-        )
-        .await?;
-        if turn.delivered_live {
-            let outbox_id: i64 = outbox.try_get(0).map_err(database)?;
-            execute(
-                &transaction,
-                "INSERT INTO delivery_log (outbox_id, attempt, result_json, provider_response,
-                                           elapsed_ms, at_ms)
-                 VALUES ($1, 1, $2, $3, 0, $4)",
-                &[
-                    &outbox_id,
-                    &encode(&live_delivery())?,
-                    &LIVE_DELIVERY_NOTE,
-                    &turn.now_ms,
-                ],
-            )
-            .await?;
-        }
-        stored.push(message);
+        let key = format!("{}:{index}", turn.key);
+        let to = Outbound {
+            tenant_id: &turn.tenant_id,
+            conversation_id: &turn.conversation_id,
+            channel_id: &turn.channel_id,
+            key: &key,
+            delivered_live: turn.delivered_live,
+            now_ms: turn.now_ms,
+        };
+        stored.push(queue_outbound(&transaction, &to, reply).await?);
     }
     if let Some(event) = turn.inbox_event_id {
         mark_inbox_done(&transaction, event).await?;

@@ -5,7 +5,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::backend;
 use crate::conversation::Content;
 use crate::conversation::model::{
-    Bot, Channel, Contact, Conversation, Direction, FaqEntry, Message, SessionState, Tenant,
+    Bot, Channel, Contact, Conversation, Direction, FaqEntry, Message, NewMessage, SessionState,
+    Tenant,
 };
 use crate::store::codec::{LIVE_DELIVERY_NOTE, decode, encode, live_delivery, new_id};
 use crate::store::{ConversationOpening, StoreError, StoredDecision, TurnCommit, TurnCommitted};
@@ -245,7 +246,7 @@ pub(super) fn faq_entries(
 }
 
 pub(super) const CONVERSATION_COLUMNS: &str = "id, tenant_id, bot_id, channel_id, contact_id, state, \
-    language, consecutive_misses, last_activity_ms, created_at_ms";
+    language, consecutive_misses, last_activity_ms, created_at_ms, assigned_to, state_changed_at_ms";
 
 pub(super) fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<(Conversation, String)> {
     let state: String = row.get(5)?;
@@ -257,6 +258,8 @@ pub(super) fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<(Conversa
             channel_id: row.get(3)?,
             contact_id: row.get(4)?,
             state: SessionState::Bot,
+            assigned_to: row.get(10)?,
+            state_changed_at_ms: row.get(11)?,
             language: row.get(6)?,
             consecutive_misses: row.get(7)?,
             last_activity_ms: row.get(8)?,
@@ -358,7 +361,7 @@ pub(super) fn open_conversation(
                 .execute(
                     &format!(
                         "INSERT INTO conversations ({CONVERSATION_COLUMNS})
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
                     ),
                     params![
                         conversation.id,
@@ -370,7 +373,9 @@ pub(super) fn open_conversation(
                         conversation.language,
                         conversation.consecutive_misses,
                         conversation.last_activity_ms,
-                        conversation.created_at_ms
+                        conversation.created_at_ms,
+                        conversation.assigned_to,
+                        conversation.state_changed_at_ms
                     ],
                 )
                 .map_err(backend)?;
@@ -480,7 +485,7 @@ pub(super) fn message_from_raw(raw: RawMessage) -> Result<Message, StoreError> {
     })
 }
 
-fn message_by_id(connection: &Connection, id: i64) -> Result<Message, StoreError> {
+pub(super) fn message_by_id(connection: &Connection, id: i64) -> Result<Message, StoreError> {
     let raw = connection
         .query_row(
             &format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1"),
@@ -535,6 +540,66 @@ pub(super) fn record_inbound(
     Ok((message, inserted == 1))
 }
 
+/// Stores `reply` as an outbound message of the conversation and queues it in the outbox
+/// under `key` (stored as sent, with its delivery-log line, when the channel delivers
+/// from the store). Runs inside the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn queue_outbound(
+    connection: &Connection,
+    tenant_id: &str,
+    conversation_id: &str,
+    channel_id: &str,
+    reply: &NewMessage,
+    key: &str,
+    delivered_live: bool,
+    now_ms: i64,
+) -> Result<Message, StoreError> {
+    connection
+        .execute(
+            "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, sender_json,
+                                   content_json, channel_message_id, created_at_ms)
+             VALUES (?1, ?2, ?3, 'outbound', ?4, ?5, NULL, ?6)",
+            params![
+                tenant_id,
+                conversation_id,
+                channel_id,
+                encode(&reply.sender)?,
+                encode(&reply.content)?,
+                now_ms
+            ],
+        )
+        .map_err(backend)?;
+    let message_id = connection.last_insert_rowid();
+    connection
+        .execute(
+            "INSERT INTO outbox (tenant_id, channel_id, conversation_id, message_id, idempotency_key,
+                                 status, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)",
+            params![
+                tenant_id,
+                channel_id,
+                conversation_id,
+                message_id,
+                key,
+                if delivered_live { "sent" } else { "pending" },
+                u32::from(delivered_live),
+                now_ms
+            ],
+        )
+        .map_err(backend)?;
+    if delivered_live {
+        let outbox_id = connection.last_insert_rowid();
+        connection
+            .execute(
+                "INSERT INTO delivery_log (outbox_id, attempt, result_json, provider_response, elapsed_ms, at_ms)
+                 VALUES (?1, 1, ?2, ?3, 0, ?4)",
+                params![outbox_id, encode(&live_delivery())?, LIVE_DELIVERY_NOTE, now_ms],
+            )
+            .map_err(backend)?;
+    }
+    message_by_id(connection, message_id)
+}
+
 pub(super) fn commit_turn(
     connection: &mut Connection,
     turn: &TurnCommit,
@@ -560,67 +625,56 @@ pub(super) fn commit_turn(
         transaction.commit().map_err(backend)?;
         return Ok(TurnCommitted::AlreadyCommitted);
     }
+    let current =
+        conversation(&transaction, &turn.tenant_id, &turn.conversation_id)?.ok_or_else(|| {
+            StoreError::Conflict(format!("no conversation '{}'", turn.conversation_id))
+        })?;
+    if current.state != turn.state_before {
+        // An operator moved the conversation while the bot thought: the bot's words are
+        // not wanted any more. The decision stays, for the trace.
+        if let Some(event) = turn.inbox_event_id {
+            super::queue::mark_inbox_done(&transaction, event)?;
+        }
+        transaction.commit().map_err(backend)?;
+        return Ok(TurnCommitted::Superseded {
+            state: current.state,
+        });
+    }
     let mut stored = Vec::with_capacity(turn.replies.len());
     for (index, reply) in turn.replies.iter().enumerate() {
-        transaction
-            .execute(
-                "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, sender_json,
-                                       content_json, channel_message_id, created_at_ms)
-                 VALUES (?1, ?2, ?3, 'outbound', ?4, ?5, NULL, ?6)",
-                params![
-                    turn.tenant_id,
-                    turn.conversation_id,
-                    turn.channel_id,
-                    encode(&reply.sender)?,
-                    encode(&reply.content)?,
-                    turn.now_ms
-                ],
-            )
-            .map_err(backend)?;
-        let message_id = transaction.last_insert_rowid();
-        transaction
-            .execute(
-                "INSERT INTO outbox (tenant_id, channel_id, conversation_id, message_id, idempotency_key,
-                                     status, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)",
-                params![
-                    turn.tenant_id,
-                    turn.channel_id,
-                    turn.conversation_id,
-                    message_id,
-                    format!("{}:{index}", turn.key),
-                    if turn.delivered_live { "sent" } else { "pending" },
-                    u32::from(turn.delivered_live),
-                    turn.now_ms
-                ],
-            )
-            .map_err(backend)?;
-        if turn.delivered_live {
-            let outbox_id = transaction.last_insert_rowid();
-            transaction
-                .execute(
-                    "INSERT INTO delivery_log (outbox_id, attempt, result_json, provider_response, elapsed_ms, at_ms)
-                     VALUES (?1, 1, ?2, ?3, 0, ?4)",
-                    params![outbox_id, encode(&live_delivery())?, LIVE_DELIVERY_NOTE, turn.now_ms],
-                )
-                .map_err(backend)?;
-        }
-        stored.push(message_by_id(&transaction, message_id)?);
+        stored.push(queue_outbound(
+            &transaction,
+            &turn.tenant_id,
+            &turn.conversation_id,
+            &turn.channel_id,
+            reply,
+            &format!("{}:{index}", turn.key),
+            turn.delivered_live,
+            turn.now_ms,
+        )?);
     }
+    let moved = turn.state != current.state;
     transaction
         .execute(
             "UPDATE conversations SET state = ?2, consecutive_misses = ?3,
-                 last_activity_ms = max(last_activity_ms, ?4)
+                 last_activity_ms = max(last_activity_ms, ?4),
+                 state_changed_at_ms = CASE WHEN ?6 THEN ?4 ELSE state_changed_at_ms END,
+                 assigned_to = CASE WHEN ?6 THEN NULL ELSE assigned_to END,
+                 busy_notified_at_ms = CASE WHEN ?6 THEN NULL ELSE busy_notified_at_ms END
              WHERE id = ?1 AND tenant_id = ?5",
             params![
                 turn.conversation_id,
                 turn.state.as_str(),
                 turn.consecutive_misses,
                 turn.now_ms,
-                turn.tenant_id
+                turn.tenant_id,
+                moved
             ],
         )
         .map_err(backend)?;
+    if moved && let Some(note) = &turn.handover {
+        super::handover::insert_event(&transaction, &current, turn.state, note, turn.now_ms)?;
+    }
     if let Some(event) = turn.inbox_event_id {
         super::queue::mark_inbox_done(&transaction, event)?;
     }

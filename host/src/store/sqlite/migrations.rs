@@ -27,6 +27,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0004_accounts.sql",
         include_str!("../../../../migrations/sqlite/0004_accounts.sql"),
     ),
+    (
+        5,
+        "0005_handover.sql",
+        include_str!("../../../../migrations/sqlite/0005_handover.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.

@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod checkpoint;
 mod conversations;
+mod handover;
 mod knowledge;
 mod kv;
 mod listings;
