@@ -57,6 +57,9 @@ pub async fn serve(
     // Workers stop on their own token, cancelled only after HTTP stopped accepting, so
     // every message acknowledged to a visitor is still picked up before exit.
     let work_shutdown = CancellationToken::new();
+    // Several instances on one PostgreSQL hear each other's live events, until the last
+    // turn of the drain is told.
+    crate::conversation::relay::start(Arc::clone(&store), Arc::clone(&live), work_shutdown.clone());
     let workers = InboxWorkers::new(
         Arc::clone(&store),
         Arc::clone(&turns),

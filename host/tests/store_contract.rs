@@ -12,6 +12,8 @@ mod accounts;
 mod api_keys;
 #[path = "store_contract/audit.rs"]
 mod audit;
+#[path = "store_contract/console.rs"]
+mod console;
 #[path = "store_contract/conversations.rs"]
 mod conversations;
 #[path = "store_contract/directory.rs"]

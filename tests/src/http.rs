@@ -56,7 +56,7 @@ impl Answer {
 }
 
 /// Sends `method url` with exactly these `headers` and the raw `body`; returns the whole
-/// answer.
+/// answer (only the head of a `text/event-stream`).
 pub async fn send(
     method: &str,
     url: &str,
@@ -74,6 +74,19 @@ pub async fn send(
     let response = client.request(request).await.expect("the server answers");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
+    let streaming = headers
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|kind| kind.starts_with("text/event-stream"));
+    if streaming {
+        // An event stream never ends: the answer is its head (`sse::EventStream` reads it).
+        return Answer {
+            status,
+            headers,
+            bytes: Bytes::new(),
+            json: Value::Null,
+        };
+    }
     let bytes = response
         .into_body()
         .collect()

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod browser;
 pub mod http;
 pub mod serve;
+pub mod sse;
 pub mod widget;
 
 use std::path::{Path, PathBuf};

@@ -246,6 +246,23 @@ async fn an_operator_takes_answers_gives_back_and_closes_while_the_customer_watc
         ["bot", "closed"],
         "a new conversation after the close"
     );
+
+    let figures = get(&server, &owner, "/v1/tenants/may/handover-metrics").await;
+    for trigger in [
+        "customer_asked",
+        "operator_took",
+        "operator_gave_back",
+        "operator_closed",
+    ] {
+        assert_eq!(figures["by_trigger"][trigger], 1, "{trigger}: {figures}");
+    }
+    assert_eq!(figures["waiting"]["count"], 1, "{figures}");
+    assert_eq!(figures["first_reply"]["count"], 1, "{figures}");
+    assert!(
+        figures["first_reply"]["max_ms"]
+            .as_i64()
+            .is_some_and(|ms| ms >= 0)
+    );
 }
 
 #[tokio::test]

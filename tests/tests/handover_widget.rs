@@ -127,3 +127,83 @@ async fn two_unanswerable_questions_in_a_row_hand_over_on_their_own() {
     assert_eq!(state(&server, &token).await, "waiting");
     assert_eq!(bot_messages(&visitor).len(), 1, "no second apology");
 }
+
+/// The handover history's (trigger, actor, reason) lines of the shop's only conversation.
+async fn history(server: &Server, token: &str) -> Vec<(String, String, String)> {
+    let list = call(
+        server.base_url(),
+        Some(token),
+        "GET",
+        "/v1/tenants/may/conversations",
+        None,
+    )
+    .await;
+    let id = list.json["conversations"][0]["id"]
+        .as_str()
+        .expect("a conversation")
+        .to_owned();
+    let path = format!("/v1/tenants/may/conversations/{id}/handovers");
+    let answer = call(server.base_url(), Some(token), "GET", &path, None).await;
+    answer.json["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|event| {
+            let field = |name: &str| event[name].as_str().unwrap_or_default().to_owned();
+            (field("trigger"), field("actor"), field("reason"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_faq_entry_tagged_handover_answers_and_then_queues() {
+    let (_data, server, token) = shop().await;
+    let entry = serde_json::json!({
+        "id": "khieu-nai",
+        "question": "Tôi muốn khiếu nại về đơn hàng",
+        "answer": "Dạ Mây rất tiếc về trải nghiệm của bạn, nhân viên sẽ xử lý ngay ạ.",
+        "tags": ["handover"],
+    });
+    let put = call(
+        server.base_url(),
+        Some(&token),
+        "PUT",
+        "/v1/tenants/may/bots/may/faq/khieu-nai",
+        Some(&entry),
+    )
+    .await;
+    assert!((200..300).contains(&put.status), "{}", put.text());
+    let mut visitor = visitor(&server).await;
+    visitor.say("c-1", "Tôi muốn khiếu nại về đơn hàng").await;
+    let answer = visitor.bot_reply().await;
+    assert!(text(&answer).starts_with("Dạ Mây rất tiếc"), "{answer}");
+    assert_eq!(text(&visitor.system_notice().await), WAITING_VI);
+    assert_eq!(state(&server, &token).await, "waiting");
+    assert_eq!(
+        history(&server, &token).await,
+        [(
+            "customer_asked".to_owned(),
+            "knowledge".to_owned(),
+            "faq: khieu-nai".to_owned()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn the_knowledge_tier_hears_a_request_for_a_person_in_shorthand() {
+    let (data, password) = demo_shop_with_owner("");
+    let server = Server::start_with_knowledge(data.path(), std::iter::empty::<&str>());
+    let token = login(server.base_url(), DEMO_OWNER, &password).await.access;
+    let mut visitor = visitor(&server).await;
+    // Not in the turn's phrase list: the knowledge tier's lexicon hears it.
+    visitor.say("c-1", "mik muon duoc tu van truc tiep").await;
+    assert_eq!(text(&visitor.system_notice().await), WAITING_VI);
+    assert_eq!(state(&server, &token).await, "waiting");
+    assert!(
+        bot_messages(&visitor).is_empty(),
+        "no bot answer besides the notice"
+    );
+    let lines = history(&server, &token).await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].1, "knowledge", "{lines:?}");
+}

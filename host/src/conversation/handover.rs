@@ -6,6 +6,7 @@
 //! cannot both win.
 
 pub mod desk;
+pub mod metrics;
 pub mod phrases;
 pub mod settings;
 pub mod timers;

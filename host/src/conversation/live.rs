@@ -4,11 +4,12 @@
 //! that misses an event catches up from the store.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use super::model::{Conversation, Message};
+use crate::store::OperatorPresence;
 
 /// Something that happened in a conversation.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,13 +22,19 @@ pub enum LiveEvent {
     State(Arc<Conversation>),
 }
 
-/// An event of one of a tenant's conversations, for the console's feed.
+/// Something that happened in a tenant, for the console's feed.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TenantEvent {
-    /// The conversation.
-    pub conversation_id: String,
-    /// What happened (messages and changes of hands; typing stays per conversation).
-    pub event: LiveEvent,
+pub enum TenantEvent {
+    /// In one of its conversations (messages and changes of hands; typing stays per
+    /// conversation).
+    Conversation {
+        /// The conversation.
+        conversation_id: String,
+        /// What happened.
+        event: LiveEvent,
+    },
+    /// An operator came online, went away or sent a heartbeat.
+    Presence(Arc<OperatorPresence>),
 }
 
 /// Events a slow console may lag behind before it reloads from the store. 1,024: a busy
@@ -44,6 +51,47 @@ const BUFFER: usize = 64;
 pub struct LiveHub {
     channels: Mutex<HashMap<String, broadcast::Sender<LiveEvent>>>,
     tenants: Mutex<HashMap<String, broadcast::Sender<TenantEvent>>>,
+    /// Where events published here go to reach other instances (PostgreSQL only).
+    relay: OnceLock<mpsc::UnboundedSender<RelayNote>>,
+}
+
+/// What another instance needs to replay an event of this one: the row to read, not the
+/// row itself (notifications are small; the store has it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+pub enum RelayNote {
+    /// A message was stored or delivered.
+    Message {
+        /// Tenant.
+        t: String,
+        /// Conversation.
+        c: String,
+        /// Message id.
+        i: i64,
+    },
+    /// The conversation changed hands.
+    State {
+        /// Tenant.
+        t: String,
+        /// Conversation.
+        c: String,
+    },
+    /// The bot started or stopped composing.
+    Typing {
+        /// Tenant.
+        t: String,
+        /// Conversation.
+        c: String,
+        /// Composing.
+        on: bool,
+    },
+    /// An operator's presence changed.
+    Presence {
+        /// Tenant.
+        t: String,
+        /// User.
+        u: String,
+    },
 }
 
 impl LiveHub {
@@ -73,27 +121,72 @@ impl LiveHub {
             .subscribe()
     }
 
-    /// Sends `event` to the subscribers of `conversation_id` of `tenant_id` and, unless it
-    /// is typing, to the tenant's feed.
+    /// Sends a note of every event published from now on to `relay` (for the other
+    /// instances sharing the database). Set once, at start.
+    pub fn relay_to(&self, relay: mpsc::UnboundedSender<RelayNote>) {
+        if self.relay.set(relay).is_err() {
+            tracing::warn!("the live hub already relays; ignoring a second relay");
+        }
+    }
+
+    /// Sends `event` to the subscribers of `conversation_id` of `tenant_id`, unless it is
+    /// typing to the tenant's feed, and to the other instances.
     pub fn publish_for(&self, tenant_id: &str, conversation_id: &str, event: LiveEvent) {
+        if let Some(relay) = self.relay.get() {
+            let (t, c) = (tenant_id.to_owned(), conversation_id.to_owned());
+            let note = match &event {
+                LiveEvent::Message(message) => RelayNote::Message {
+                    t,
+                    c,
+                    i: message.id,
+                },
+                LiveEvent::State(_) => RelayNote::State { t, c },
+                LiveEvent::Typing(on) => RelayNote::Typing { t, c, on: *on },
+            };
+            // Closed only when the host stops.
+            let _ = relay.send(note);
+        }
+        self.deliver_for(tenant_id, conversation_id, event);
+    }
+
+    /// Like [`Self::publish_for`], for this instance's listeners only (an event relayed
+    /// from another instance).
+    pub fn deliver_for(&self, tenant_id: &str, conversation_id: &str, event: LiveEvent) {
         if !matches!(event, LiveEvent::Typing(_)) {
-            let mut tenants = lock(&self.tenants);
-            if let Some(sender) = tenants.get(tenant_id)
-                && sender
-                    .send(TenantEvent {
-                        conversation_id: conversation_id.to_owned(),
-                        event: event.clone(),
-                    })
-                    .is_err()
-            {
-                tenants.remove(tenant_id);
-            }
+            self.publish_tenant(
+                tenant_id,
+                TenantEvent::Conversation {
+                    conversation_id: conversation_id.to_owned(),
+                    event: event.clone(),
+                },
+            );
         }
         self.publish(conversation_id, event);
     }
 
-    /// Sends `event` to the subscribers of `conversation_id`, if any.
-    pub fn publish(&self, conversation_id: &str, event: LiveEvent) {
+    /// Sends `event` to the feed of `tenant_id` and to the other instances.
+    pub fn publish_tenant(&self, tenant_id: &str, event: TenantEvent) {
+        if let (Some(relay), TenantEvent::Presence(presence)) = (self.relay.get(), &event) {
+            let _ = relay.send(RelayNote::Presence {
+                t: tenant_id.to_owned(),
+                u: presence.user_id.clone(),
+            });
+        }
+        self.deliver_tenant(tenant_id, event);
+    }
+
+    /// Sends `event` to the feed of `tenant_id` on this instance only, if anyone follows it.
+    pub fn deliver_tenant(&self, tenant_id: &str, event: TenantEvent) {
+        let mut tenants = lock(&self.tenants);
+        if let Some(sender) = tenants.get(tenant_id)
+            && sender.send(event).is_err()
+        {
+            tenants.remove(tenant_id);
+        }
+    }
+
+    /// Sends `event` to this instance's subscribers of `conversation_id`, if any.
+    fn publish(&self, conversation_id: &str, event: LiveEvent) {
         let mut channels = self.lock();
         if let Some(sender) = channels.get(conversation_id)
             && sender.send(event).is_err()
@@ -126,7 +219,7 @@ mod tests {
         let hub = LiveHub::new();
         let mut mine = hub.subscribe("a");
         let mut other = hub.subscribe("b");
-        hub.publish("a", LiveEvent::Typing(true));
+        hub.publish_for("t", "a", LiveEvent::Typing(true));
         assert_eq!(mine.recv().await.ok(), Some(LiveEvent::Typing(true)));
         assert!(other.try_recv().is_err());
     }
@@ -154,8 +247,13 @@ mod tests {
         });
         hub.publish_for("may", "a", LiveEvent::State(Arc::clone(&conversation)));
         let got = may.recv().await.expect("an event");
-        assert_eq!(got.conversation_id, "a");
-        assert_eq!(got.event, LiveEvent::State(conversation));
+        assert_eq!(
+            got,
+            TenantEvent::Conversation {
+                conversation_id: "a".into(),
+                event: LiveEvent::State(conversation),
+            }
+        );
         assert!(may.try_recv().is_err(), "typing stays off the tenant feed");
         assert!(other.try_recv().is_err());
     }
@@ -164,7 +262,7 @@ mod tests {
     fn a_channel_without_subscribers_is_dropped_on_publish() {
         let hub = LiveHub::new();
         drop(hub.subscribe("a"));
-        hub.publish("a", LiveEvent::Typing(false));
+        hub.publish_for("t", "a", LiveEvent::Typing(false));
         assert_eq!(hub.open_channels(), 0);
     }
 }

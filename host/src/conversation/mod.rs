@@ -10,6 +10,7 @@ pub mod model;
 pub mod normalize;
 pub mod orchestrator;
 pub mod pipeline;
+pub mod relay;
 pub mod shop_file;
 pub mod turn;
 

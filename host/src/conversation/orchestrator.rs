@@ -44,6 +44,21 @@ pub struct Grounds {
     pub documents: Vec<String>,
     /// The customer asked for a person.
     pub wants_human: bool,
+    /// The FAQ entry answered with is tagged `handover`: after its answer the conversation
+    /// goes to a person. Its id.
+    pub faq_hands_over: Option<String>,
+}
+
+/// The FAQ tag that makes an entry hand the conversation to a person after answering.
+pub const HANDOVER_TAG: &str = "handover";
+
+/// Whether `entry` hands over after answering.
+fn hands_over(entry: &crate::conversation::model::FaqEntry) -> Option<String> {
+    entry
+        .tags
+        .iter()
+        .any(|tag| tag == HANDOVER_TAG)
+        .then(|| entry.id.clone())
 }
 
 /// What one tier made of the question.
@@ -209,6 +224,7 @@ impl Orchestrator {
         if let Some(entry) = index.exact(question) {
             state.grounds.faq = Some(entry.id.clone());
             state.grounds.top_faq = Some(entry.id.clone());
+            state.grounds.faq_hands_over = hands_over(entry);
             return Ok(TierOutcome::Confident {
                 reply: Content::text(entry.answer.clone()),
                 score: Some(1.0),
@@ -245,6 +261,7 @@ impl Orchestrator {
             Some(best) => match index.entry(&best.id) {
                 Some(entry) => {
                     state.grounds.faq = Some(entry.id.clone());
+                    state.grounds.faq_hands_over = hands_over(entry);
                     TierOutcome::Confident {
                         reply: Content::text(entry.answer.clone()),
                         score: Some(best.score),

@@ -186,7 +186,8 @@ impl TurnRunner {
             return self.commit(turn, &conversation.id).await;
         }
 
-        self.live.publish(&conversation.id, LiveEvent::Typing(true));
+        self.live
+            .publish_for(&bot.tenant_id, &conversation.id, LiveEvent::Typing(true));
         let context = call_context(&bot, &conversation, &contact);
         let middleware = MiddlewareChain::for_bot(self.plugins.as_ref(), &bot).await;
         let decided = middleware.inbound(&context, content).await;
@@ -206,7 +207,28 @@ impl TurnRunner {
                     conversation.consecutive_misses.saturating_add(1)
                 };
                 let mut replies = replies_first;
-                if too_many_misses(turn.consecutive_misses, handover.low_confidence_turns) {
+                if answer.grounds.wants_human {
+                    // The knowledge tier heard a request for a person the phrase list
+                    // missed ("cho mik gap nv that dc k"): queue it, no bot answer.
+                    turn.state = SessionState::Waiting;
+                    turn.consecutive_misses = 0;
+                    turn.handover = Some(moved(
+                        Trigger::CustomerAsked,
+                        "knowledge",
+                        Some("intent: wants a person".to_owned()),
+                    ));
+                } else if let Some(faq) = &answer.grounds.faq_hands_over {
+                    // An FAQ entry tagged `handover` answers and then queues (a complaint,
+                    // a custom order): the shop decides in its FAQ.
+                    replies.push(answer.reply);
+                    turn.state = SessionState::Waiting;
+                    turn.consecutive_misses = 0;
+                    turn.handover = Some(moved(
+                        Trigger::CustomerAsked,
+                        "knowledge",
+                        Some(format!("faq: {faq}")),
+                    ));
+                } else if too_many_misses(turn.consecutive_misses, handover.low_confidence_turns) {
                     // The bot keeps missing: a person answers instead of another "sorry".
                     turn.state = SessionState::Waiting;
                     turn.handover = Some(moved(
@@ -281,7 +303,7 @@ impl TurnRunner {
         turn.now_ms = now_ms();
         let committed = self.commit(turn, &conversation.id).await;
         self.live
-            .publish(&conversation.id, LiveEvent::Typing(false));
+            .publish_for(&bot.tenant_id, &conversation.id, LiveEvent::Typing(false));
         committed
     }
 
@@ -290,16 +312,8 @@ impl TurnRunner {
     async fn commit(&self, turn: TurnCommit, conversation_id: &str) -> Result<(), TurnError> {
         match self.store.commit_turn(&turn).await? {
             TurnCommitted::Stored(replies) => {
-                // Live listeners (the widget, the console) read the store from their last
-                // id on this nudge, without waiting for the dispatcher; channel plugins
-                // get replies from it.
-                for reply in replies {
-                    self.live.publish_for(
-                        &turn.tenant_id,
-                        conversation_id,
-                        LiveEvent::Message(Arc::new(reply)),
-                    );
-                }
+                // The change of hands first, then the notice announcing it (as the desk
+                // does for operators' moves).
                 if turn.state != turn.state_before
                     && let Some(now) = self
                         .store
@@ -310,6 +324,16 @@ impl TurnRunner {
                         &turn.tenant_id,
                         conversation_id,
                         LiveEvent::State(Arc::new(now)),
+                    );
+                }
+                // Live listeners (the widget, the console) read the store from their last
+                // id on this nudge, without waiting for the dispatcher; channel plugins
+                // get replies from it.
+                for reply in replies {
+                    self.live.publish_for(
+                        &turn.tenant_id,
+                        conversation_id,
+                        LiveEvent::Message(Arc::new(reply)),
                     );
                 }
             }

@@ -179,7 +179,8 @@ impl Dispatcher {
         match &channel.kind {
             ChannelKind::Widget => {
                 // The message is stored; a visitor not connected now gets it on resume.
-                self.live.publish(
+                self.live.publish_for(
+                    &row.tenant_id,
                     &row.conversation_id,
                     LiveEvent::Message(Arc::new(item.message.clone())),
                 );

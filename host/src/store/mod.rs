@@ -3,12 +3,14 @@
 
 mod accounts;
 pub(crate) mod codec;
+pub(crate) mod console;
 mod conversations;
 mod handover;
 mod knowledge;
 mod model;
 pub mod postgres;
 mod queue;
+pub mod relay;
 mod sealing;
 pub mod sqlite;
 
@@ -19,6 +21,7 @@ pub use accounts::{
     RefreshSession, User,
 };
 pub use codec::new_id;
+pub use console::{ConsoleStore, InboxEntry, OperatorPresence, PresenceStatus};
 pub use conversations::{
     ConversationOpening, ConversationStore, StoredDecision, TurnCommit, TurnCommitted,
 };
@@ -32,6 +35,7 @@ pub use queue::{
     AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
     OutboxStatus, QueueDepths, QueueStore,
 };
+pub use relay::{LiveRelay, RelayListener};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -64,12 +68,13 @@ pub enum StoreError {
 }
 
 /// Everything the host persists. Every tenant-scoped method takes the tenant explicitly.
-/// Conversations, handover, the pipeline's queues, knowledge and accounts are in the
+/// Conversations, handover, the console's reads, the pipeline's queues, knowledge and accounts are in the
 /// supertraits.
 #[async_trait]
 pub trait Store:
     ConversationStore
     + HandoverStore
+    + ConsoleStore
     + QueueStore
     + KnowledgeStore
     + AccountStore
@@ -79,6 +84,12 @@ pub trait Store:
 {
     /// Applies the migrations not yet applied; returns how many ran.
     async fn migrate(&self) -> Result<usize, StoreError>;
+
+    /// How this instance hears the live events of others sharing the database
+    /// (PostgreSQL); `None` when no other instance can share it (SQLite).
+    fn live_relay(&self) -> Option<std::sync::Arc<dyn LiveRelay>> {
+        None
+    }
 
     /// Records that a plugin version was installed (idempotent).
     async fn record_installed_plugin(&self, plugin: &InstalledPlugin) -> Result<(), StoreError>;

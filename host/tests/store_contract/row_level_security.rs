@@ -100,6 +100,10 @@ async fn seed_tenant(store: &dyn Store, tenant: &str) {
         .await
         .expect("membership");
     store
+        .set_presence(tenant, &user_id, loa::store::PresenceStatus::Online, T0)
+        .await
+        .expect("presence");
+    store
         .insert_refresh_session(&RefreshSession {
             id: format!("rt_{tenant}"),
             family_id: format!("rf_{tenant}"),

@@ -314,6 +314,7 @@ async fn prepare(
             None
         }
         ("PUT", "/v1/tenants/{tenant}/plugins/{name}") => Some(json!({"enabled": false})),
+        ("PUT", "/v1/tenants/{tenant}/presence") => Some(json!({"status": "online"})),
         ("POST" | "PUT", "/v1/tenants/{tenant}/bots/{bot}/faq") => {
             let entry = faq_entry(&format!("e{n}"), n);
             Some(if method == "POST" {

@@ -190,6 +190,22 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
         "/v1/tenants/{tenant}/conversations/{id}/decisions",
         In(P::ConversationsRead),
     ),
+    (
+        "GET",
+        "/v1/tenants/{tenant}/inbox",
+        In(P::ConversationsRead),
+    ),
+    (
+        "GET",
+        "/v1/tenants/{tenant}/handover-metrics",
+        In(P::ConversationsRead),
+    ),
+    ("GET", "/v1/tenants/{tenant}/live", In(P::ConversationsRead)),
+    (
+        "PUT",
+        "/v1/tenants/{tenant}/presence",
+        PersonIn(P::ConversationsAnswer),
+    ),
     ("GET", "/v1/tenants/{tenant}/audit", In(P::AuditRead)),
 ];
 

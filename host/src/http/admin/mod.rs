@@ -16,6 +16,8 @@ mod documents;
 pub mod extract;
 mod faq;
 mod handover;
+mod inbox;
+mod live;
 mod masked;
 mod members;
 pub mod openapi;
@@ -67,6 +69,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(documents::routes())
         .merge(conversations::routes())
         .merge(handover::routes())
+        .merge(inbox::routes())
+        .merge(live::routes())
         .merge(audit::routes())
 }
 

@@ -11,7 +11,7 @@ use super::PostgresStore;
 use super::conversations::{CONVERSATION_COLUMNS, conversation_from_row};
 use super::error::database;
 use super::statements::{column, execute, limit, query, query_one, query_opt};
-use super::turns::{MESSAGE_COLUMNS, Outbound, locked, message_from_row, queue_outbound};
+use super::turns::{Outbound, locked, message_from_row, prefixed_message_columns, queue_outbound};
 use crate::conversation::model::{Conversation, Message, NewMessage, Sender, SessionState};
 use crate::store::handover::{decide_move, holder_after, reply_key};
 use crate::store::{
@@ -188,15 +188,6 @@ async fn reply_locked<C: GenericClient>(
         first,
         taken_at_ms: current.state_changed_at_ms,
     })
-}
-
-/// [`MESSAGE_COLUMNS`] of the table aliased `m`, each renamed `m_{column}`.
-fn prefixed_message_columns() -> String {
-    MESSAGE_COLUMNS
-        .split(", ")
-        .map(|column| format!("m.{column} AS m_{column}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl PostgresStore {

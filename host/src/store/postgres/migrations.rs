@@ -42,6 +42,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0006_handover.sql",
         include_str!("../../../../migrations/postgres/0006_handover.sql"),
     ),
+    (
+        7,
+        "0007_presence.sql",
+        include_str!("../../../../migrations/postgres/0007_presence.sql"),
+    ),
 ];
 
 /// The lock key: migrations of different schemas (one per test, one per deployment) do

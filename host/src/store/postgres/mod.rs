@@ -6,6 +6,7 @@ mod account_store;
 mod accounts;
 mod api_keys;
 mod audit;
+mod console;
 mod conversations;
 mod directory;
 mod error;
@@ -16,6 +17,7 @@ mod listings;
 mod migrations;
 mod plugins;
 mod queue;
+mod relay;
 mod statements;
 mod tenant_scope;
 mod turns;
@@ -48,6 +50,8 @@ pub struct PostgresStore {
     pool: Pool,
     /// `host:port/database`, for error messages.
     target: String,
+    /// How to connect, for the live relay's own listening connection.
+    config: tokio_postgres::Config,
     /// Seals channel secrets and plugin config values at rest.
     secrets: SecretValues,
 }
@@ -78,7 +82,7 @@ impl PostgresStore {
         }
         let target = error::describe_target(&config);
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 // Fast: a broken connection shows on its next statement and the pool
@@ -97,6 +101,7 @@ impl PostgresStore {
         let store = Self {
             pool,
             target,
+            config,
             secrets: SecretValues::default(),
         };
         store.migrate().await?;
@@ -130,6 +135,10 @@ fn now_ms() -> i64 {
 impl Store for PostgresStore {
     async fn migrate(&self) -> Result<usize, StoreError> {
         migrations::run(&mut self.client().await?).await
+    }
+
+    fn live_relay(&self) -> Option<Arc<dyn super::LiveRelay>> {
+        Some(Arc::new(self.clone()))
     }
 
     async fn record_installed_plugin(&self, plugin: &InstalledPlugin) -> Result<(), StoreError> {

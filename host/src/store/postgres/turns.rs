@@ -21,6 +21,16 @@ use crate::store::{StoreError, StoredDecision, TurnCommit, TurnCommitted};
 pub(super) const MESSAGE_COLUMNS: &str = "id, tenant_id, conversation_id, direction, \
     sender_json, content_json, channel_message_id, created_at_ms";
 
+/// [`MESSAGE_COLUMNS`] of the table aliased `m`, each renamed `m_{column}` (for rows that
+/// join messages to other tables).
+pub(super) fn prefixed_message_columns() -> String {
+    MESSAGE_COLUMNS
+        .split(", ")
+        .map(|column| format!("m.{column} AS m_{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A message from a row with [`MESSAGE_COLUMNS`], each name after `prefix`.
 pub(super) fn message_from_row(row: &Row, prefix: &str) -> Result<Message, StoreError> {
     let named = |name: &str| format!("{prefix}{name}");

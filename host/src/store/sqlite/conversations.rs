@@ -410,7 +410,7 @@ pub(super) fn current_conversation(
         .transpose()
 }
 
-fn prefixed_conversation_columns() -> String {
+pub(super) fn prefixed_conversation_columns() -> String {
     CONVERSATION_COLUMNS
         .split(", ")
         .map(|column| format!("c.{column}"))

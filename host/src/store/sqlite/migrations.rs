@@ -32,6 +32,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0005_handover.sql",
         include_str!("../../../../migrations/sqlite/0005_handover.sql"),
     ),
+    (
+        6,
+        "0006_presence.sql",
+        include_str!("../../../../migrations/sqlite/0006_presence.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.

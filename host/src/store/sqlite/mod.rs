@@ -5,6 +5,7 @@ mod accounts;
 mod api_keys;
 mod audit;
 mod checkpoint;
+mod console;
 mod conversations;
 mod handover;
 mod knowledge;

@@ -1,0 +1,11 @@
+-- Operator presence in the console: each operator's last heartbeat per tenant, online or
+-- away. Stored (not kept in one process's memory) so every instance behind a load
+-- balancer shows the same operators.
+
+CREATE TABLE operator_presence (
+    tenant_id     TEXT NOT NULL REFERENCES tenants(id),
+    user_id       TEXT NOT NULL REFERENCES users(id),
+    status        TEXT NOT NULL CHECK (status IN ('online', 'away')),
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, user_id)
+);
