@@ -7,6 +7,7 @@
 use loa_e2e::accounts::{DEMO_OWNER, call, demo_shop_with_owner, login};
 use loa_e2e::serve::Server;
 use loa_e2e::widget::{Visitor, text};
+use loa_e2e::{finish, loa, workspace_root};
 use serde_json::Value;
 
 const WAITING_VI: &str = "Nhân viên đang hỗ trợ bạn, vui lòng chờ trong giây lát.";
@@ -206,4 +207,82 @@ async fn the_knowledge_tier_hears_a_request_for_a_person_in_shorthand() {
     let lines = history(&server, &token).await;
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0].1, "knowledge", "{lines:?}");
+}
+
+/// A weekday name three days from today in Vietnam (UTC+7): hours on that day only make
+/// the shop closed now, whatever the time.
+fn a_closed_day() -> &'static str {
+    const DAYS: [&str; 7] = ["thu", "fri", "sat", "sun", "mon", "tue", "wed"];
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        + 7 * 3600;
+    // 1970-01-01 was a Thursday.
+    DAYS[((seconds / 86_400 + 3) % 7) as usize]
+}
+
+#[tokio::test]
+async fn outside_business_hours_the_plugin_says_no_staff_now_instead_of_queueing() {
+    let (data, password) = demo_shop_with_owner("");
+    finish(
+        loa(data.path())
+            .args(["plugin", "install"])
+            .arg(workspace_root().join("plugins/business-hours")),
+    )
+    .success();
+    let server = Server::start(data.path(), std::iter::empty::<&str>());
+    let token = login(server.base_url(), DEMO_OWNER, &password).await.access;
+    let hours = format!("{} 08:00-21:00", a_closed_day());
+    let enable = serde_json::json!({"enabled": true, "config": {"hours": hours}});
+    let enabled = call(
+        server.base_url(),
+        Some(&token),
+        "PUT",
+        "/v1/tenants/may/plugins/business-hours",
+        Some(&enable),
+    )
+    .await;
+    assert!((200..300).contains(&enabled.status), "{}", enabled.text());
+    let bot = call(
+        server.base_url(),
+        Some(&token),
+        "GET",
+        "/v1/tenants/may/bots/may",
+        None,
+    )
+    .await;
+    let mut settings = bot.json["bot"]["settings"].clone();
+    settings["plugins"] = serde_json::json!([{"name": "business-hours"}]);
+    let body = serde_json::json!({"name": bot.json["bot"]["name"], "settings": settings});
+    let put = call(
+        server.base_url(),
+        Some(&token),
+        "PUT",
+        "/v1/tenants/may/bots/may",
+        Some(&body),
+    )
+    .await;
+    assert!((200..300).contains(&put.status), "{}", put.text());
+
+    let mut visitor = visitor(&server).await;
+    visitor.say("c-1", "cho mình gặp nhân viên").await;
+    let closed = visitor.bot_reply().await;
+    assert!(
+        text(&closed).starts_with("Shop hiện đã ngoài giờ làm việc"),
+        "{closed}"
+    );
+    assert_eq!(
+        state(&server, &token).await,
+        "bot",
+        "not queued outside hours"
+    );
+    assert!(
+        !visitor
+            .seen()
+            .iter()
+            .any(|frame| frame["sender"] == "system"),
+        "no waiting notice: {:#?}",
+        visitor.seen()
+    );
 }

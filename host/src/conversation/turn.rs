@@ -169,23 +169,6 @@ impl TurnRunner {
             self.store.commit_turn(&turn).await?;
             return Ok(());
         }
-        if let Some(phrase) = phrases::asks_for_person(&question, &handover.phrases) {
-            turn.state = SessionState::Waiting;
-            turn.handover = Some(moved(
-                Trigger::CustomerAsked,
-                "contact",
-                Some(format!("asked: {phrase}")),
-            ));
-            turn.replies = vec![notice(&bot, &conversation.language, Notice::Waiting)];
-            turn.now_ms = now_ms();
-            turn.decision = Some(handover_decision(
-                Trigger::CustomerAsked,
-                Some(phrase),
-                started,
-            ));
-            return self.commit(turn, &conversation.id).await;
-        }
-
         self.live
             .publish_for(&bot.tenant_id, &conversation.id, LiveEvent::Typing(true));
         let context = call_context(&bot, &conversation, &contact);
@@ -197,53 +180,69 @@ impl TurnRunner {
                 replies_first,
             } => {
                 let question = message.text.clone().unwrap_or(question);
-                let answer = self
-                    .orchestrator
-                    .answer(&bot, &conversation, &question)
-                    .await?;
-                turn.consecutive_misses = if answer.decision.confident {
-                    0
-                } else {
-                    conversation.consecutive_misses.saturating_add(1)
-                };
-                let mut replies = replies_first;
-                if answer.grounds.wants_human {
-                    // The knowledge tier heard a request for a person the phrase list
-                    // missed ("cho mik gap nv that dc k"): queue it, no bot answer.
+                // After the middleware: a business-hours plugin answering "no staff now"
+                // outside hours keeps the conversation from being queued at all.
+                if let Some(phrase) = phrases::asks_for_person(&question, &handover.phrases) {
                     turn.state = SessionState::Waiting;
-                    turn.consecutive_misses = 0;
                     turn.handover = Some(moved(
                         Trigger::CustomerAsked,
-                        "knowledge",
-                        Some("intent: wants a person".to_owned()),
+                        "contact",
+                        Some(format!("asked: {phrase}")),
                     ));
-                } else if let Some(faq) = &answer.grounds.faq_hands_over {
-                    // An FAQ entry tagged `handover` answers and then queues (a complaint,
-                    // a custom order): the shop decides in its FAQ.
-                    replies.push(answer.reply);
-                    turn.state = SessionState::Waiting;
-                    turn.consecutive_misses = 0;
-                    turn.handover = Some(moved(
-                        Trigger::CustomerAsked,
-                        "knowledge",
-                        Some(format!("faq: {faq}")),
-                    ));
-                } else if too_many_misses(turn.consecutive_misses, handover.low_confidence_turns) {
-                    // The bot keeps missing: a person answers instead of another "sorry".
-                    turn.state = SessionState::Waiting;
-                    turn.handover = Some(moved(
-                        Trigger::LowConfidence,
-                        "bot",
-                        Some(format!(
-                            "{} turns in a row without a confident answer",
-                            turn.consecutive_misses
-                        )),
-                    ));
-                    turn.consecutive_misses = 0;
+                    let decision = handover_decision(Trigger::CustomerAsked, Some(phrase), started);
+                    (replies_first, decision)
                 } else {
-                    replies.push(answer.reply);
+                    let answer = self
+                        .orchestrator
+                        .answer(&bot, &conversation, &question)
+                        .await?;
+                    turn.consecutive_misses = if answer.decision.confident {
+                        0
+                    } else {
+                        conversation.consecutive_misses.saturating_add(1)
+                    };
+                    let mut replies = replies_first;
+                    if answer.grounds.wants_human {
+                        // The knowledge tier heard a request for a person the phrase list
+                        // missed ("cho mik gap nv that dc k"): queue it, no bot answer.
+                        turn.state = SessionState::Waiting;
+                        turn.consecutive_misses = 0;
+                        turn.handover = Some(moved(
+                            Trigger::CustomerAsked,
+                            "knowledge",
+                            Some("intent: wants a person".to_owned()),
+                        ));
+                    } else if let Some(faq) = &answer.grounds.faq_hands_over {
+                        // An FAQ entry tagged `handover` answers and then queues (a complaint,
+                        // a custom order): the shop decides in its FAQ.
+                        replies.push(answer.reply);
+                        turn.state = SessionState::Waiting;
+                        turn.consecutive_misses = 0;
+                        turn.handover = Some(moved(
+                            Trigger::CustomerAsked,
+                            "knowledge",
+                            Some(format!("faq: {faq}")),
+                        ));
+                    } else if too_many_misses(
+                        turn.consecutive_misses,
+                        handover.low_confidence_turns,
+                    ) {
+                        // The bot keeps missing: a person answers instead of another "sorry".
+                        turn.state = SessionState::Waiting;
+                        turn.handover = Some(moved(
+                            Trigger::LowConfidence,
+                            "bot",
+                            Some(format!(
+                                "{} turns in a row without a confident answer",
+                                turn.consecutive_misses
+                            )),
+                        ));
+                        turn.consecutive_misses = 0;
+                    } else {
+                        replies.push(answer.reply);
+                    }
+                    (replies, answer.decision)
                 }
-                (replies, answer.decision)
             }
             InboundDecision::Reply { replies, by } => (
                 replies,
