@@ -102,6 +102,25 @@ pub async fn login(base_url: &str, email: &str, password: &str) -> Session {
     session_of(&answer)
 }
 
+/// Adds `email` to `tenant` with `role` over the admin API as `owner`, and logs them in
+/// with the initial password the answer carries.
+pub async fn add_member(
+    base_url: &str,
+    owner: &Session,
+    tenant: &str,
+    email: &str,
+    role: &str,
+) -> Session {
+    let body = serde_json::json!({"email": email, "role": role});
+    let path = format!("/v1/tenants/{tenant}/members");
+    let added = call(base_url, Some(&owner.access), "POST", &path, Some(&body)).await;
+    assert_eq!(added.status, 201, "adding {email}: {}", added.text());
+    let password = added.json["initial_password"]
+        .as_str()
+        .expect("an initial password");
+    login(base_url, email, password).await
+}
+
 /// The tokens in a login's or refresh's answer.
 pub fn session_of(answer: &Answer) -> Session {
     let text = |field: &str| {

@@ -6,7 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use loa_e2e::accounts::{DEMO_OWNER, Session, assert_error, call, demo_shop_with_owner, login};
+use loa_e2e::accounts::{
+    DEMO_OWNER, Session, add_member, assert_error, call, demo_shop_with_owner, login,
+};
 use loa_e2e::serve::Server;
 use loa_e2e::sse::EventStream;
 use loa_e2e::widget::Visitor;
@@ -16,18 +18,7 @@ use serde_json::{Value, json};
 const WITHIN: Duration = Duration::from_secs(10);
 
 async fn member(server: &Server, owner: &Session, email: &str, role: &str) -> Session {
-    let body = json!({"email": email, "role": role});
-    let added = call(
-        server.base_url(),
-        Some(&owner.access),
-        "POST",
-        "/v1/tenants/may/members",
-        Some(&body),
-    )
-    .await;
-    assert_eq!(added.status, 201, "{}", added.text());
-    let password = added.json["initial_password"].as_str().expect("a password");
-    login(server.base_url(), email, password).await
+    add_member(server.base_url(), owner, "may", email, role).await
 }
 
 async fn inbox(server: &Server, who: &Session) -> Value {

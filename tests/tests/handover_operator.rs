@@ -5,7 +5,9 @@
 //! trace. Two operators taking at once: one wins, the other is told who has it. A viewer,
 //! a logged-out caller, another operator and bad bodies change nothing.
 
-use loa_e2e::accounts::{DEMO_OWNER, Session, assert_error, call, demo_shop_with_owner, login};
+use loa_e2e::accounts::{
+    DEMO_OWNER, Session, add_member, assert_error, call, demo_shop_with_owner, login,
+};
 use loa_e2e::http::Answer;
 use loa_e2e::serve::Server;
 use loa_e2e::widget::{Visitor, text};
@@ -23,18 +25,7 @@ async fn shop(roles: &[&str]) -> (tempfile::TempDir, Server, Session, Vec<Sessio
     let mut members = Vec::new();
     for (index, role) in roles.iter().enumerate() {
         let email = format!("{role}{index}@may.vn");
-        let body = json!({"email": email, "role": role});
-        let added = call(
-            server.base_url(),
-            Some(&owner.access),
-            "POST",
-            "/v1/tenants/may/members",
-            Some(&body),
-        )
-        .await;
-        assert_eq!(added.status, 201, "{}", added.text());
-        let password = added.json["initial_password"].as_str().expect("a password");
-        members.push(login(server.base_url(), &email, password).await);
+        members.push(add_member(server.base_url(), &owner, "may", &email, role).await);
     }
     (data, server, owner, members)
 }
