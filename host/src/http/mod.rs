@@ -3,6 +3,7 @@
 //! site when one is configured.
 
 pub mod admin;
+mod console;
 pub mod error;
 mod health;
 mod hooks;
@@ -98,6 +99,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/v1/hooks/{channel_id}", any(hooks::webhook))
         .merge(widget::routes())
+        .merge(console::routes())
         .merge(admin::routes(config))
         .layer(DefaultBodyLimit::max(
             config.max_body_kib.saturating_mul(1024),
