@@ -289,7 +289,9 @@ fn demo(root: &Path) -> anyhow::Result<()> {
     demo_owner(&mut loa_command())?;
     eprintln!(
         "\nxtask: the demo shop is loaded. Open the site URL below, click the chat bubble and ask\n\
-         \"shop có ship COD không?\". The admin API is at /v1/ (its document at /v1/docs).\n\
+         \"shop có ship COD không?\", then \"cho mình gặp nhân viên\": the operator console at\n\
+         /console (log in as the owner above) shows the conversation in its queue.\n\
+         The admin API is at /v1/ (its document at /v1/docs).\n\
          Ctrl-C stops the server (LOA_LISTEN=host:port to move it).\n"
     );
     run(loa_command()
