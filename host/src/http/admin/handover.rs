@@ -1,8 +1,7 @@
 //! Operators' moves on a conversation: `POST …/conversations/{id}/take`, `/give-back`,
-//! `/close` and `/reply`, and its handover history (`GET …/handovers`) and turn
-//! decisions (`GET …/decisions`, the bot's trace per turn). Moves and replies need a
-//! person with `conversations_answer` (owner, admin, operator); a conversation another
-//! operator holds answers 409 naming the holder, and nothing changes.
+//! `/close` and `/reply`. They need a person with `conversations_answer` (owner, admin,
+//! operator); a conversation another operator holds answers 409 naming the holder, and
+//! nothing changes.
 
 use axum::Json;
 use axum::extract::State;
@@ -24,7 +23,7 @@ use crate::conversation::handover::Trigger;
 use crate::conversation::handover::desk::Mover;
 use crate::conversation::model::{Conversation, Message};
 use crate::http::{ApiError, AppState};
-use crate::store::{HandoverEvent, MoveOutcome, ReplyOutcome, StoredDecision};
+use crate::store::{HandoverEvent, MoveOutcome, ReplyOutcome};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -32,8 +31,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(give_back))
         .routes(routes!(close))
         .routes(routes!(reply))
-        .routes(routes!(handovers))
-        .routes(routes!(decisions))
 }
 
 /// A conversation after a move, with the notice the customer was sent.
@@ -65,21 +62,6 @@ struct ReplyAnswer {
     message: Message,
     /// `true` when an earlier request with the same `Idempotency-Key` stored it.
     repeated: bool,
-}
-
-/// A conversation's changes of hands.
-#[derive(Debug, Serialize, ToSchema)]
-struct HandoverHistory {
-    /// Oldest first.
-    events: Vec<HandoverEvent>,
-}
-
-/// A conversation's turn decisions.
-#[derive(Debug, Serialize, ToSchema)]
-struct DecisionTrace {
-    /// Oldest first: the tier, score, candidates (matched FAQ, tool calls) and latency
-    /// of every turn the bot decided.
-    decisions: Vec<StoredDecision>,
 }
 
 /// Longest operator reply, in characters: what every channel carries in one message.
@@ -387,64 +369,4 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
             "Idempotency-Key must be 1 to 100 visible ASCII characters",
         )),
     }
-}
-
-/// The conversation's changes of hands, oldest first.
-///
-/// Errors: 403 `forbidden`; 404 `conversation_not_found`.
-#[utoipa::path(
-    get,
-    operation_id = "conversations_handovers",
-    path = "/v1/tenants/{tenant}/conversations/{id}/handovers",
-    tag = "handover",
-    params(
-        ("tenant" = String, Path, description = "Tenant id"),
-        ("id" = String, Path, description = "Conversation id (`cv_…`)")
-    ),
-    responses((status = 200, description = "The history", body = HandoverHistory))
-)]
-async fn handovers(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((tenant, id)): ApiPath<(String, String)>,
-) -> Result<Json<HandoverHistory>, ApiError> {
-    let access = caller
-        .require(&state, &tenant, Permission::ConversationsRead)
-        .await?;
-    let conversation = load_conversation(&state, &access, &id).await?;
-    let events = state
-        .store
-        .handover_events(&access.tenant_id, &conversation.id)
-        .await?;
-    Ok(Json(HandoverHistory { events }))
-}
-
-/// The bot's decision per turn of the conversation: tier, score, what matched.
-///
-/// Errors: 403 `forbidden`; 404 `conversation_not_found`.
-#[utoipa::path(
-    get,
-    operation_id = "conversations_decisions",
-    path = "/v1/tenants/{tenant}/conversations/{id}/decisions",
-    tag = "handover",
-    params(
-        ("tenant" = String, Path, description = "Tenant id"),
-        ("id" = String, Path, description = "Conversation id (`cv_…`)")
-    ),
-    responses((status = 200, description = "The trace", body = DecisionTrace))
-)]
-async fn decisions(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((tenant, id)): ApiPath<(String, String)>,
-) -> Result<Json<DecisionTrace>, ApiError> {
-    let access = caller
-        .require(&state, &tenant, Permission::ConversationsRead)
-        .await?;
-    let conversation = load_conversation(&state, &access, &id).await?;
-    let decisions = state
-        .store
-        .turn_decisions(&access.tenant_id, &conversation.id)
-        .await?;
-    Ok(Json(DecisionTrace { decisions }))
 }

@@ -1,5 +1,6 @@
 //! The admin REST API under `/v1/`: logins and tokens, tenants, members, API keys, bots,
-//! channels, plugins, a bot's FAQ and documents, conversations and the audit log. Every
+//! channels, plugins, a bot's FAQ and documents, conversations, operators' handover moves,
+//! the console's inbox, presence and live feed, and the audit log. Every
 //! route but logging in needs a bearer token ([`caller`]); every tenant route checks the
 //! caller's role or key scopes against the permission table (`crate::auth::roles`)
 //! before it reads the body (handlers take `Result<ApiJson<T>, ApiError>` and unwrap it
@@ -16,6 +17,7 @@ mod documents;
 pub mod extract;
 mod faq;
 mod handover;
+mod history;
 mod inbox;
 mod live;
 mod masked;
@@ -69,6 +71,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(documents::routes())
         .merge(conversations::routes())
         .merge(handover::routes())
+        .merge(history::routes())
         .merge(inbox::routes())
         .merge(live::routes())
         .merge(audit::routes())
