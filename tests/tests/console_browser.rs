@@ -296,7 +296,21 @@ async fn the_console_is_served_from_the_binary_with_a_policy_that_keeps_it_on_th
     for (path, kind) in [
         ("/console", "text/html"),
         ("/console/", "text/html"),
-        ("/console/console.js", "application/javascript"),
+        ("/console/main.js", "text/javascript"),
+        ("/console/constants.js", "text/javascript"),
+        ("/console/strings.js", "text/javascript"),
+        ("/console/dom.js", "text/javascript"),
+        ("/console/state.js", "text/javascript"),
+        ("/console/api.js", "text/javascript"),
+        ("/console/session.js", "text/javascript"),
+        ("/console/live.js", "text/javascript"),
+        ("/console/events.js", "text/javascript"),
+        ("/console/lists.js", "text/javascript"),
+        ("/console/conversation.js", "text/javascript"),
+        ("/console/details.js", "text/javascript"),
+        ("/console/reply.js", "text/javascript"),
+        ("/console/presence.js", "text/javascript"),
+        ("/console/language.js", "text/javascript"),
         ("/console/console.css", "text/css"),
     ] {
         let answer = send("GET", &format!("{}{path}", server.base_url()), &[], "").await;
@@ -319,7 +333,7 @@ async fn the_console_is_served_from_the_binary_with_a_policy_that_keeps_it_on_th
             ] {
                 assert!(policy.contains(directive), "{path}: {policy}");
             }
-            assert!(answer.text().contains("/console/console.js"));
+            assert!(answer.text().contains("/console/main.js"));
         }
     }
 }

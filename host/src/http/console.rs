@@ -12,8 +12,28 @@ use super::AppState;
 
 /// The page itself.
 const INDEX_HTML: &str = include_str!("../web/console/index.html");
-/// Its script.
-const CONSOLE_JS: &str = include_str!("../web/console/console.js");
+/// Its script: native ES modules, each served at `/console/<name>`; the page loads
+/// `main.js`, which imports the rest.
+const MODULES: &[(&str, &str)] = &[
+    ("main.js", include_str!("../web/console/main.js")),
+    ("constants.js", include_str!("../web/console/constants.js")),
+    ("strings.js", include_str!("../web/console/strings.js")),
+    ("dom.js", include_str!("../web/console/dom.js")),
+    ("state.js", include_str!("../web/console/state.js")),
+    ("api.js", include_str!("../web/console/api.js")),
+    ("session.js", include_str!("../web/console/session.js")),
+    ("live.js", include_str!("../web/console/live.js")),
+    ("events.js", include_str!("../web/console/events.js")),
+    ("lists.js", include_str!("../web/console/lists.js")),
+    (
+        "conversation.js",
+        include_str!("../web/console/conversation.js"),
+    ),
+    ("details.js", include_str!("../web/console/details.js")),
+    ("reply.js", include_str!("../web/console/reply.js")),
+    ("presence.js", include_str!("../web/console/presence.js")),
+    ("language.js", include_str!("../web/console/language.js")),
+];
 /// Its style.
 const CONSOLE_CSS: &str = include_str!("../web/console/console.css");
 
@@ -31,13 +51,19 @@ const NO_CACHE: &str = "no-cache";
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/console", get(page))
         // Both spellings people type; the page names its assets by absolute path, so
         // either works.
         .route("/console/", get(page))
-        .route("/console/console.js", get(script))
-        .route("/console/console.css", get(style))
+        .route("/console/console.css", get(style));
+    // One explicit route per module, so any other name is a 404.
+    MODULES.iter().fold(router, |router, &(name, contents)| {
+        router.route(
+            &format!("/console/{name}"),
+            get(move || async move { script(contents) }),
+        )
+    })
 }
 
 async fn page() -> Response {
@@ -52,16 +78,16 @@ async fn page() -> Response {
         .into_response()
 }
 
-async fn script() -> Response {
+/// One module of the script. `text/javascript`: browsers run a module only with a
+/// JavaScript type (and `nosniff` is set), and this is the type the HTML standard names.
+fn script(contents: &'static str) -> Response {
     (
         [
-            (
-                header::CONTENT_TYPE,
-                "application/javascript; charset=utf-8",
-            ),
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, NO_CACHE),
+            (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         ],
-        CONSOLE_JS,
+        contents,
     )
         .into_response()
 }
@@ -81,16 +107,25 @@ async fn style() -> Response {
 mod tests {
     use std::collections::BTreeSet;
 
-    use super::{CONSOLE_JS, INDEX_HTML};
+    use super::{INDEX_HTML, MODULES};
 
-    /// The keys of one language's table in the script (`vi: { key: "…", … }`).
+    /// The module called `name`.
+    fn module(name: &str) -> &'static str {
+        MODULES
+            .iter()
+            .find(|(candidate, _)| *candidate == name)
+            .map(|(_, contents)| *contents)
+            .unwrap_or_else(|| panic!("no module {name}"))
+    }
+
+    /// The keys of one language's table in `strings.js` (`vi: { key: "…", … }`).
     fn table_keys(language: &str) -> BTreeSet<String> {
-        let start = format!("    {language}: {{");
-        CONSOLE_JS
+        let start = format!("  {language}: {{");
+        module("strings.js")
             .lines()
             .skip_while(|line| *line != start)
             .skip(1)
-            .take_while(|line| !line.starts_with("    }"))
+            .take_while(|line| !line.starts_with("  }"))
             .filter_map(|line| line.trim().split_once(':'))
             .map(|(key, _)| key.to_owned())
             .collect()
@@ -133,7 +168,10 @@ mod tests {
         let on_page: BTreeSet<&str> = quoted_after(INDEX_HTML, "data-testid=\"")
             .into_iter()
             .collect();
-        let looked_up = quoted_after(CONSOLE_JS, "byTestId(\"");
+        let looked_up: Vec<&str> = MODULES
+            .iter()
+            .flat_map(|(_, contents)| quoted_after(contents, "byTestId(\""))
+            .collect();
         assert!(looked_up.len() > 20, "found {} look-ups", looked_up.len());
         for id in looked_up {
             assert!(
@@ -144,8 +182,33 @@ mod tests {
     }
 
     #[test]
+    fn every_module_a_module_imports_is_served() {
+        for (name, contents) in MODULES {
+            for imported in quoted_after(contents, "from \"./") {
+                assert!(
+                    MODULES.iter().any(|(served, _)| *served == imported),
+                    "{name} imports ./{imported}, which is not served"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_module_says_what_it_is_for() {
+        for (name, contents) in MODULES {
+            assert!(
+                contents.starts_with("// "),
+                "{name} starts without a purpose comment"
+            );
+        }
+    }
+
+    #[test]
     fn the_page_loads_only_its_own_assets() {
-        for asset in ["/console/console.js", "/console/console.css"] {
+        for asset in [
+            "<script type=\"module\" src=\"/console/main.js\">",
+            "/console/console.css",
+        ] {
             assert!(INDEX_HTML.contains(asset), "the page names {asset}");
         }
         for outside in [
