@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::elements::ShadowRoot;
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
@@ -104,6 +105,36 @@ impl Browser {
             }
             tokio::time::sleep(POLL_EVERY).await;
         }
+    }
+
+    /// Clicks the launcher of the chat widget on the current page and waits until it is
+    /// open and connected (at most `timeout`); returns its shadow root, where everything
+    /// of the widget lives.
+    pub async fn open_widget(&self, timeout: Duration) -> ShadowRoot {
+        let root = self
+            .client
+            .wait()
+            .at_most(timeout)
+            .for_element(Locator::Css("loa-widget"))
+            .await
+            .expect("the widget script adds its <loa-widget> element")
+            .shadow_root()
+            .await
+            .expect("the widget has an open shadow root");
+        root.find(Locator::Css("[data-testid=loa-launcher]"))
+            .await
+            .expect("a launcher button")
+            .click()
+            .await
+            .expect("the launcher takes a click");
+        self.wait_until(
+            "the widget to open and connect",
+            timeout,
+            "const s = window.loaWidget.state(); return s.open && s.connected;",
+            vec![],
+        )
+        .await;
+        root
     }
 
     /// Ends the WebDriver session (Chromium exits), then chromedriver.

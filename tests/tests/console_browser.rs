@@ -385,30 +385,7 @@ async fn open_widget(browser: &Browser, url: &str) -> (WindowHandle, ShadowRoot)
         .handle;
     switch_to(browser, &window).await;
     browser.client().goto(url).await.expect("the shop's page");
-    let root = browser
-        .client()
-        .wait()
-        .at_most(CONNECT_TIMEOUT)
-        .for_element(Locator::Css("loa-widget"))
-        .await
-        .expect("the widget's element")
-        .shadow_root()
-        .await
-        .expect("an open shadow root");
-    root.find(Locator::Css("[data-testid=loa-launcher]"))
-        .await
-        .expect("the launcher")
-        .click()
-        .await
-        .expect("the launcher takes a click");
-    browser
-        .wait_until(
-            "the widget to open and connect",
-            CONNECT_TIMEOUT,
-            "const s = window.loaWidget.state(); return s.open && s.connected;",
-            vec![],
-        )
-        .await;
+    let root = browser.open_widget(CONNECT_TIMEOUT).await;
     (window, root)
 }
 

@@ -100,36 +100,7 @@ async fn open_widget(browser: &Browser, url: &str) -> ShadowRoot {
         .goto(url)
         .await
         .expect("the shop's page loads");
-    click_launcher(browser).await
-}
-
-/// Clicks the launcher of the page's widget, waits for its `ready`.
-async fn click_launcher(browser: &Browser) -> ShadowRoot {
-    let root = browser
-        .client()
-        .wait()
-        .at_most(CONNECT_TIMEOUT)
-        .for_element(Locator::Css("loa-widget"))
-        .await
-        .expect("the widget script adds its <loa-widget> element")
-        .shadow_root()
-        .await
-        .expect("the widget has an open shadow root");
-    root.find(Locator::Css("[data-testid=loa-launcher]"))
-        .await
-        .expect("a launcher button")
-        .click()
-        .await
-        .expect("the launcher takes a click");
-    browser
-        .wait_until(
-            "the widget to open and connect",
-            CONNECT_TIMEOUT,
-            "const s = window.loaWidget.state(); return s.open && s.connected;",
-            vec![],
-        )
-        .await;
-    root
+    browser.open_widget(CONNECT_TIMEOUT).await
 }
 
 /// Types `text` into the widget's input and presses Enter, as a visitor would.
@@ -306,7 +277,7 @@ async fn widget_reconnects_after_dropped_replies_and_shows_every_message_once() 
     // None missing: a fresh page asks the server for the history, which must be exactly
     // what the widget showed across its reconnects.
     browser.client().refresh().await.expect("reload the page");
-    click_launcher(&browser).await;
+    browser.open_widget(CONNECT_TIMEOUT).await;
     let reloaded = bubbles(&browser).await;
     assert_eq!(
         assert_ids_unique(&reloaded),
