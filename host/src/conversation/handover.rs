@@ -11,7 +11,8 @@ pub mod phrases;
 pub mod settings;
 pub mod timers;
 
-use super::model::SessionState;
+use super::Content;
+use super::model::{Bot, NewMessage, Sender, SessionState};
 
 pub use settings::{HandoverSettings, HandoverTexts, Notice};
 
@@ -128,6 +129,14 @@ pub fn next_state(from: SessionState, trigger: Trigger) -> Result<SessionState, 
         Ok(to)
     } else {
         Err(Refused { from, trigger })
+    }
+}
+
+/// A notice to the customer in `language`, in the bot's words, written by the host.
+pub fn notice(bot: &Bot, language: &str, which: Notice) -> NewMessage {
+    NewMessage {
+        sender: Sender::System,
+        content: Content::text(bot.settings.handover.texts.text(which, language).to_owned()),
     }
 }
 

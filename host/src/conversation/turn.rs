@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use super::cache::TtlCache;
-use super::handover::{Notice, Trigger, phrases, too_many_misses};
+use super::handover::{Notice, Trigger, notice, phrases, too_many_misses};
 use super::live::{LiveEvent, LiveHub};
 use super::middleware::{InboundDecision, MiddlewareChain, call_context};
 use super::model::{Bot, Channel, ChannelKind, NewMessage, Sender, SessionState, TurnDecision};
@@ -356,14 +356,6 @@ fn moved(trigger: Trigger, actor: &str, reason: Option<String>) -> HandoverNote 
         trigger,
         actor: actor.to_owned(),
         reason,
-    }
-}
-
-/// A notice to the customer in the conversation's language, written by the host.
-pub(crate) fn notice(bot: &Bot, language: &str, which: Notice) -> NewMessage {
-    NewMessage {
-        sender: Sender::System,
-        content: Content::text(bot.settings.handover.texts.text(which, language).to_owned()),
     }
 }
 

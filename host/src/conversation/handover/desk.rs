@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use super::{Notice, Trigger};
 use crate::conversation::Content;
 use crate::conversation::live::{LiveEvent, LiveHub};
-use crate::conversation::model::{ChannelKind, Conversation, Message, NewMessage, Sender};
+use crate::conversation::model::{ChannelKind, Conversation, Message, NewMessage};
 use crate::conversation::pipeline::now_ms;
 use crate::store::{
     HandoverMove, HandoverNote, MoveOutcome, OperatorReply, ReplyOutcome, Store, StoreError,
@@ -174,16 +174,7 @@ impl HandoverDesk {
         which: Notice,
     ) -> Result<Option<NewMessage>, StoreError> {
         let bot = self.store.bot(&conversation.bot_id).await?;
-        Ok(bot.map(|bot| NewMessage {
-            sender: Sender::System,
-            content: Content::text(
-                bot.settings
-                    .handover
-                    .texts
-                    .text(which, &conversation.language)
-                    .to_owned(),
-            ),
-        }))
+        Ok(bot.map(|bot| super::notice(&bot, &conversation.language, which)))
     }
 
     /// Whether the conversation's channel reads replies from the store (the widget).
