@@ -13,8 +13,8 @@
 //! would make the linker look for exports the plugin does not have.
 //!
 //! Whatever the kind, a plugin can call the host: [`log`], [`kv`] (its own key-value store),
-//! [`config`] (the tenant's settings), [`clock`], and [`http`] (outbound HTTP to the hosts
-//! its manifest names and the tenant allows).
+//! [`config`] (the tenant's settings), [`clock`], [`handover`] (ask for a person), and
+//! [`http`] (outbound HTTP to the hosts its manifest names and the tenant allows).
 //!
 //! # Example: a tool plugin
 //!
@@ -134,6 +134,7 @@ pub mod bindings;
 mod channel;
 pub mod clock;
 pub mod config;
+pub mod handover;
 pub mod http;
 pub mod kv;
 pub mod log;

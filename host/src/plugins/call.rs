@@ -47,6 +47,8 @@ pub struct CallReport<T> {
     pub outcome: Result<T, PluginCallError>,
     /// Log lines, when captured.
     pub logs: Vec<PluginLogLine>,
+    /// The plugin asked for a person (`request-handover`), with its reason.
+    pub handover: Option<String>,
     /// Wall-clock time of the whole call, instance creation included.
     pub elapsed: Duration,
     /// Largest linear memory the instance reached, in bytes.
@@ -245,6 +247,7 @@ impl<T> CallReport<T> {
         Self {
             outcome: Err(error),
             logs: Vec::new(),
+            handover: None,
             elapsed: Duration::ZERO,
             memory_peak_bytes: 0,
         }

@@ -173,7 +173,24 @@ impl host::Host for CallState {
             .map(|elapsed| elapsed.as_millis() as u64)
             .unwrap_or_default())
     }
+
+    async fn request_handover(&mut self, reason: String) -> wasmtime::Result<()> {
+        tracing::info!(
+            tenant = %self.scope.tenant_id,
+            plugin = %self.scope.plugin_id,
+            %reason,
+            "plugin asked for a person"
+        );
+        if self.journal.handover.is_none() {
+            self.journal.handover = Some(reason.chars().take(HANDOVER_REASON_CHARS).collect());
+        }
+        Ok(())
+    }
 }
+
+/// Characters of a plugin's handover reason kept: it is a line in the operators' queue,
+/// not a document.
+const HANDOVER_REASON_CHARS: usize = 500;
 
 /// Displays a plugin's fields as `k=v k2=v2` for the `plugin_fields` tracing value.
 struct PluginFields<'a>(&'a [(String, String)]);

@@ -132,6 +132,7 @@ impl PluginEngine {
         CallReport {
             outcome,
             logs: std::mem::take(&mut state.journal.logs),
+            handover: state.journal.handover.take(),
             elapsed,
             memory_peak_bytes: state.limiter.peak_bytes,
         }

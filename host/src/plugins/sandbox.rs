@@ -49,6 +49,8 @@ pub(crate) struct CallJournal {
     pub(crate) logs: Vec<PluginLogLine>,
     pub(crate) kv_writes: u32,
     pub(crate) kv_quota_hit: Option<String>,
+    /// The first reason the plugin gave when it asked for a person.
+    pub(crate) handover: Option<String>,
 }
 
 /// The `T` of the call's `wasmtime::Store`.

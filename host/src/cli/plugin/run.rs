@@ -75,6 +75,7 @@ struct JsonReport<'a, T: Serialize> {
     ok: Option<&'a T>,
     error: Option<serde_json::Value>,
     logs: &'a [PluginLogLine],
+    handover: Option<&'a str>,
     elapsed_ms: f64,
     memory_peak_bytes: usize,
 }
@@ -212,6 +213,7 @@ fn map_ok<T, U>(report: CallReport<T>, map: impl FnOnce(T) -> U) -> CallReport<U
     CallReport {
         outcome: report.outcome.map(map),
         logs: report.logs,
+        handover: report.handover,
         elapsed: report.elapsed,
         memory_peak_bytes: report.memory_peak_bytes,
     }
@@ -231,6 +233,7 @@ fn show<T: Serialize>(target: &TenantPlugin, report: CallReport<T>, json: bool) 
             ok: report.outcome.as_ref().ok(),
             error,
             logs: &report.logs,
+            handover: report.handover.as_deref(),
             elapsed_ms,
             memory_peak_bytes: report.memory_peak_bytes,
         };
@@ -248,6 +251,9 @@ fn show<T: Serialize>(target: &TenantPlugin, report: CallReport<T>, json: bool) 
                     .replace('\n', "\n        ")
             ),
             Err(error) => println!("error   [{}] {error}", error.code()),
+        }
+        if let Some(reason) = &report.handover {
+            println!("person  asked for: {reason}");
         }
         if report.logs.is_empty() {
             println!("logs    (none)");
