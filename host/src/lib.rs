@@ -10,6 +10,7 @@
 //! - [`delivery`]: the outbox dispatcher, retries and dead letters;
 //! - [`http`]: the widget, webhooks and health checks;
 //! - [`knowledge`]: embeddings, vector search and hybrid retrieval over FAQ and documents;
+//! - [`llm`]: the OpenAI-compatible client of the agentic tier;
 //! - [`serve`]: the running host (HTTP + workers + dispatcher);
 //! - [`plugins`]: the sandboxed plugin host (manifests, engine, limits, breaker, registry);
 //! - [`store`]: the `Store` trait and its SQLite implementation;
@@ -24,6 +25,7 @@ pub mod conversation;
 pub mod delivery;
 pub mod http;
 pub mod knowledge;
+pub mod llm;
 mod leased_work;
 pub mod plugins;
 pub mod serve;

@@ -3,13 +3,15 @@
 //! The tests themselves live in `tests/tests/`; they start `loa` as a user would, with a
 //! temporary data directory, and read its output. [`serve::Server`] runs `loa serve` on a
 //! free port; [`browser::Browser`] drives a headless Chromium against it; [`accounts`]
-//! logs people in to its admin API.
+//! logs people in to its admin API; [`stubs`] stand in for servers out of reach (an
+//! OpenAI-compatible LLM).
 
 pub mod accounts;
 pub mod browser;
 pub mod http;
 pub mod serve;
 pub mod sse;
+pub mod stubs;
 pub mod widget;
 
 use std::path::{Path, PathBuf};

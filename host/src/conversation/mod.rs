@@ -1,6 +1,7 @@
 //! Conversations: the records (tenants, bots, channels, contacts, sessions, messages),
 //! the message content model, and the pipeline that turns an inbound event into replies.
 
+pub mod agent;
 pub mod cache;
 pub mod content;
 pub mod handover;

@@ -55,6 +55,9 @@ pub struct BotSettings {
     pub allowed_origins: Vec<String>,
     /// When and how the bot hands a conversation to a person.
     pub handover: super::handover::HandoverSettings,
+    /// The LLM of the agentic tier; none (the default): the bot answers from its FAQ and
+    /// documents only.
+    pub llm: Option<crate::llm::LlmSettings>,
 }
 
 impl Default for BotSettings {
@@ -66,6 +69,7 @@ impl Default for BotSettings {
             plugins: Vec::new(),
             allowed_origins: Vec::new(),
             handover: super::handover::HandoverSettings::default(),
+            llm: None,
         }
     }
 }

@@ -4,7 +4,7 @@
 //!    hybrid retrieval (dense + lexical) when it clears the bot's threshold by a margin
 //!    over the runner-up;
 //! 2. knowledge path: the best chunks of the bot's documents, quoted with their source;
-//! 3. agentic path: an LLM with the tenant's tool plugins (agentic issue);
+//! 3. agentic path: the bot's LLM with its tool plugins ([`super::agent`]), when it has one;
 //! 4. fallback: nothing was confident, so say so and offer a person.
 //!
 //! Each tier is one function returning [`TierOutcome`]; the first confident one answers.
@@ -16,10 +16,14 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::Content;
+use super::agent::prompt::{self, Passage};
+use super::agent::trace::ToolHandover;
+use super::agent::{Agent, AgentRequest};
 use super::cache::TtlCache;
 use super::model::{Bot, BotTexts, Conversation, FaqEntry, Thresholds, TurnDecision};
 use super::normalize::normalize;
 use crate::knowledge::service::{Knowledge, Retrieval};
+use crate::plugins::types::CallContext;
 use crate::store::{Store, StoreError};
 
 /// The answer to one turn and the decision behind it.
@@ -47,6 +51,8 @@ pub struct Grounds {
     /// The FAQ entry answered with is tagged `handover`: after its answer the conversation
     /// goes to a person. Its id.
     pub faq_hands_over: Option<String>,
+    /// A tool the agentic tier called asked for a person.
+    pub tool_handover: Option<ToolHandover>,
 }
 
 /// The FAQ tag that makes an entry hand the conversation to a person after answering.
@@ -122,11 +128,17 @@ const FAQ_CACHE_TTL: Duration = Duration::from_secs(5);
 const KNOWLEDGE_CHUNKS: usize = 2;
 /// Candidates kept in the decision trace per kind.
 const TRACE_CANDIDATES: usize = 5;
+/// FAQ entries and document chunks given to the LLM as knowledge, at most, each.
+const AGENT_FAQ_PASSAGES: usize = 2;
+const AGENT_CHUNK_PASSAGES: usize = 3;
+/// Earlier messages of the conversation given to the LLM.
+const AGENT_HISTORY_MESSAGES: u32 = 8;
 
 /// Answers turns; holds the per-bot FAQ indexes.
 pub struct Orchestrator {
     store: Arc<dyn Store>,
     knowledge: Option<Arc<Knowledge>>,
+    agent: Option<Arc<Agent>>,
     faq_cache: TtlCache<FaqIndex>,
 }
 
@@ -136,6 +148,8 @@ pub struct Orchestrator {
 struct TurnState {
     retrieval: Option<Retrieval>,
     grounds: Grounds,
+    /// LLM tokens spent.
+    tokens: u64,
 }
 
 impl Orchestrator {
@@ -145,8 +159,15 @@ impl Orchestrator {
         Self {
             store,
             knowledge,
+            agent: None,
             faq_cache: TtlCache::new(FAQ_CACHE_TTL),
         }
+    }
+
+    /// This orchestrator with an agentic tier for bots that have an LLM.
+    pub fn with_agent(mut self, agent: Arc<Agent>) -> Self {
+        self.agent = Some(agent);
+        self
     }
 
     /// Forgets a bot's cached FAQ and knowledge (after an import).
@@ -168,12 +189,25 @@ impl Orchestrator {
         Ok(loaded.unwrap_or_default())
     }
 
-    /// Answers `question`, trying each tier in turn.
+    /// Answers `question`, trying each tier in turn, without the agentic tier (evaluation
+    /// and benchmarks measure the retrieval tiers).
     pub async fn answer(
         &self,
         bot: &Bot,
         conversation: &Conversation,
         question: &str,
+    ) -> Result<Answer, StoreError> {
+        self.answer_with(bot, conversation, question, None).await
+    }
+
+    /// Answers `question`, trying each tier in turn; with `context` (who asks, passed to
+    /// tools) the agentic tier runs for a bot with an LLM.
+    pub async fn answer_with(
+        &self,
+        bot: &Bot,
+        conversation: &Conversation,
+        question: &str,
+        context: Option<&CallContext>,
     ) -> Result<Answer, StoreError> {
         let started = Instant::now();
         let mut trace = Vec::new();
@@ -183,7 +217,10 @@ impl Orchestrator {
             let outcome = match tier {
                 "fast_path" => self.fast_path(bot, question, &mut state).await?,
                 "knowledge" => knowledge_path(bot, &mut state),
-                _ => agentic_path(),
+                _ => {
+                    self.agentic_path(bot, conversation, question, context, &mut state)
+                        .await?
+                }
             };
             match outcome {
                 TierOutcome::Confident {
@@ -194,7 +231,7 @@ impl Orchestrator {
                     trace.push(json!({"tier": tier, "confident": true, "candidates": candidates}));
                     return Ok(Answer {
                         reply,
-                        decision: decision(tier, true, score, trace, started),
+                        decision: decision(tier, true, score, trace, started, state.tokens),
                         grounds: state.grounds,
                     });
                 }
@@ -207,7 +244,7 @@ impl Orchestrator {
         let text = BotTexts::pick(&bot.settings.texts.unknown, &conversation.language);
         Ok(Answer {
             reply: Content::text(text),
-            decision: decision("fallback", false, None, trace, started),
+            decision: decision("fallback", false, None, trace, started, state.tokens),
             grounds: state.grounds,
         })
     }
@@ -277,6 +314,89 @@ impl Orchestrator {
     }
 }
 
+impl Orchestrator {
+    /// Tier 3: the bot's LLM with its tools, given the knowledge retrieval found (even below
+    /// the thresholds) and the last messages. Runs only for a bot with an LLM, in a turn.
+    async fn agentic_path(
+        &self,
+        bot: &Bot,
+        conversation: &Conversation,
+        question: &str,
+        context: Option<&CallContext>,
+        state: &mut TurnState,
+    ) -> Result<TierOutcome, StoreError> {
+        let (Some(agent), Some(settings), Some(context)) = (&self.agent, &bot.settings.llm, context)
+        else {
+            return Ok(TierOutcome::NotConfident {
+                candidates: json!({"reason": "no LLM configured"}),
+            });
+        };
+        let passages = self.passages(bot, state).await?;
+        let mut earlier = self
+            .store
+            .latest_messages(&conversation.tenant_id, &conversation.id, AGENT_HISTORY_MESSAGES + 1)
+            .await?;
+        // The question itself was stored before the turn ran; it goes last, on its own.
+        if earlier
+            .last()
+            .is_some_and(|last| last.direction == super::model::Direction::Inbound)
+        {
+            earlier.pop();
+        }
+        let run = agent
+            .run(AgentRequest {
+                bot,
+                settings,
+                context,
+                language: &conversation.language,
+                passages,
+                history: prompt::history(&earlier),
+                question,
+            })
+            .await;
+        state.tokens = run.tokens();
+        state.grounds.tool_handover = run.trace.handover.clone();
+        let candidates = serde_json::to_value(&run.trace).unwrap_or_default();
+        Ok(match run.answer {
+            Some(text) => TierOutcome::Confident {
+                reply: Content::text(text),
+                score: None,
+                candidates,
+            },
+            None => TierOutcome::NotConfident { candidates },
+        })
+    }
+
+    /// The knowledge the LLM gets: the best FAQ entries and document chunks retrieval found.
+    async fn passages(&self, bot: &Bot, state: &TurnState) -> Result<Vec<Passage>, StoreError> {
+        let Some(retrieval) = &state.retrieval else {
+            return Ok(Vec::new());
+        };
+        let index = self.faq(bot).await?;
+        let faq = retrieval
+            .faq
+            .iter()
+            .take(AGENT_FAQ_PASSAGES)
+            .filter_map(|candidate| index.entry(&candidate.id))
+            .map(|entry| Passage {
+                source: format!("faq:{}", entry.id),
+                text: format!("Q: {}\nA: {}", entry.question, entry.answer),
+            });
+        let chunks = retrieval
+            .chunks
+            .iter()
+            .take(AGENT_CHUNK_PASSAGES)
+            .filter_map(|chunk| {
+                let text = retrieval.chunk_texts.get(&chunk.id)?;
+                Some(Passage {
+                    source: format!("doc:{}", chunk.document.as_deref().unwrap_or(&chunk.id)),
+                    text: text.clone(),
+                })
+            });
+        Ok(faq.chain(chunks).collect())
+    }
+}
+
 /// The FAQ entry to answer with: the best candidate when it clears the threshold, leads
 /// the runner-up by the margin, and no document chunk fits the question clearly better
 /// (documents hold the details an FAQ answer leaves out).
@@ -341,19 +461,13 @@ fn knowledge_path(bot: &Bot, state: &mut TurnState) -> TierOutcome {
     }
 }
 
-/// Tier 3, until the agentic issue plugs in an LLM: never confident.
-fn agentic_path() -> TierOutcome {
-    TierOutcome::NotConfident {
-        candidates: json!({"reason": "no LLM configured"}),
-    }
-}
-
 fn decision(
     tier: &str,
     confident: bool,
     score: Option<f32>,
     trace: Vec<serde_json::Value>,
     started: Instant,
+    tokens: u64,
 ) -> TurnDecision {
     TurnDecision {
         tier: tier.to_owned(),
@@ -361,7 +475,7 @@ fn decision(
         score,
         candidates: serde_json::Value::Array(trace),
         latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        tokens: 0,
+        tokens,
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::sync::Notify;
 
+use super::agent::Agent;
 use super::cache::TtlCache;
 use super::handover::{Notice, Trigger, notice, phrases, too_many_misses};
 use super::live::{LiveEvent, LiveHub};
@@ -17,6 +18,7 @@ use super::orchestrator::Orchestrator;
 use super::pipeline::now_ms;
 use super::{Content, InboundEvent, InboundKind};
 use crate::knowledge::service::Knowledge;
+use crate::llm::LlmClient;
 use crate::plugins::registry::PluginRegistry;
 use crate::store::{
     ConversationOpening, HandoverNote, InboxEvent, Store, StoreError, TurnCommit, TurnCommitted,
@@ -50,8 +52,8 @@ const SETTINGS_TTL: Duration = Duration::from_secs(5);
 
 impl TurnRunner {
     /// A runner writing to `store`, announcing to `live`, waking the dispatcher with
-    /// `outbox_wake`. Without `plugins`, bots run no middleware; without `knowledge`, only
-    /// exact FAQ matches answer.
+    /// `outbox_wake`. Without `plugins`, bots run no middleware and their LLM gets no tools;
+    /// without `knowledge`, only exact FAQ matches answer.
     pub fn new(
         store: Arc<dyn Store>,
         plugins: Option<Arc<PluginRegistry>>,
@@ -60,7 +62,9 @@ impl TurnRunner {
         knowledge: Option<Arc<Knowledge>>,
     ) -> Self {
         Self {
-            orchestrator: Orchestrator::new(Arc::clone(&store), knowledge),
+            orchestrator: Orchestrator::new(Arc::clone(&store), knowledge).with_agent(Arc::new(
+                Agent::new(LlmClient::new(), plugins.clone()),
+            )),
             store,
             plugins,
             live,
@@ -194,7 +198,7 @@ impl TurnRunner {
                 } else {
                     let answer = self
                         .orchestrator
-                        .answer(&bot, &conversation, &question)
+                        .answer_with(&bot, &conversation, &question, Some(&context))
                         .await?;
                     turn.consecutive_misses = if answer.decision.confident {
                         0
@@ -211,6 +215,19 @@ impl TurnRunner {
                             Trigger::CustomerAsked,
                             "knowledge",
                             Some("intent: wants a person".to_owned()),
+                        ));
+                    } else if let Some(asked) = &answer.grounds.tool_handover {
+                        // A tool's result needs staff (a refund to approve …): the model's
+                        // answer, if it gave one, goes out first, then the conversation queues.
+                        if answer.decision.confident {
+                            replies.push(answer.reply);
+                        }
+                        turn.state = SessionState::Waiting;
+                        turn.consecutive_misses = 0;
+                        turn.handover = Some(moved(
+                            Trigger::Tool,
+                            &format!("plugin:{}", asked.plugin),
+                            Some(asked.reason.clone()),
                         ));
                     } else if let Some(faq) = &answer.grounds.faq_hands_over {
                         // An FAQ entry tagged `handover` answers and then queues (a complaint,

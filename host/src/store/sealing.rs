@@ -1,5 +1,6 @@
-//! Secrets at rest in the store: every value of a channel's `secrets` and of a tenant's
-//! plugin `config` is sealed with the host's [`SecretBox`] on write and opened on read,
+//! Secrets at rest in the store: every value of a channel's `secrets`, of a tenant's
+//! plugin `config` and a bot's LLM key is sealed with the host's [`SecretBox`] on write and
+//! opened on read,
 //! so a copy of the database (a backup, a dump, a stolen disk) holds no usable secret.
 //!
 //! Values written before encryption was configured (no `enc:v1:` prefix) still read as
@@ -10,7 +11,7 @@ use std::sync::Arc;
 
 use super::{StoreError, TenantPluginSettings};
 use crate::auth::SecretBox;
-use crate::conversation::model::Channel;
+use crate::conversation::model::{Bot, Channel};
 
 /// The store's sealing of secret values: with a [`SecretBox`], or none (values stay as
 /// given, and a sealed value cannot be read).
@@ -87,6 +88,32 @@ impl SecretValues {
         let whose = move || format!("channel '{id}' secret");
         channel.secrets = self.open_map(std::mem::take(&mut channel.secrets), &whose)?;
         Ok(channel)
+    }
+
+    /// `bot` as stored: its LLM key sealed.
+    pub(crate) fn seal_bot(&self, bot: &Bot) -> Result<Bot, StoreError> {
+        let mut bot = bot.clone();
+        if let Some(llm) = &mut bot.settings.llm
+            && let Some(key) = llm.api_key.take()
+        {
+            let whose = || format!("bot '{}' LLM", bot.id);
+            let sealed = self.seal_map(&BTreeMap::from([("api_key".to_owned(), key)]), &whose)?;
+            llm.api_key = sealed.into_values().next();
+        }
+        Ok(bot)
+    }
+
+    /// A stored bot with its LLM key opened.
+    pub(crate) fn open_bot(&self, mut bot: Bot) -> Result<Bot, StoreError> {
+        let id = bot.id.clone();
+        if let Some(llm) = &mut bot.settings.llm
+            && let Some(key) = llm.api_key.take()
+        {
+            let whose = move || format!("bot '{id}' LLM");
+            let opened = self.open_map(BTreeMap::from([("api_key".to_owned(), key)]), &whose)?;
+            llm.api_key = opened.into_values().next();
+        }
+        Ok(bot)
     }
 
     /// `settings` as stored: its config values sealed.

@@ -1,12 +1,13 @@
 //! loa tool plugin `order-status`: tool `get_order_status` asks the shop's order API
-//! (`GET {api_base_url}/orders/{order_id}`) and returns what it says.
+//! (`GET {api_base_url}/orders/{order_id}`) and returns what it says. An order in a status
+//! staff must handle (a failed delivery …) also asks the host for a person.
 
 mod lookup;
 
 use std::time::Duration;
 
 use loa_sdk::http::Request;
-use loa_sdk::{CallContext, PluginError, Tool, ToolSpec, config, log};
+use loa_sdk::{CallContext, PluginError, Tool, ToolSpec, config, handover, log};
 
 /// Name of the one tool this plugin offers.
 const TOOL_NAME: &str = "get_order_status";
@@ -56,7 +57,13 @@ impl Tool for OrderStatus {
                 ("http_status", &response.status.to_string()),
             ],
         );
-        lookup::interpret_response(&order_id, response.status, &response.body)
+        let result = lookup::interpret_response(&order_id, response.status, &response.body)?;
+        let statuses = config::get_or("handover_statuses", lookup::DEFAULT_HANDOVER_STATUSES);
+        if let Some(reason) = lookup::needs_person(&result, &statuses) {
+            log::info("order needs a person", &[("order_id", &order_id)]);
+            handover::request(&reason);
+        }
+        Ok(result)
     }
 }
 

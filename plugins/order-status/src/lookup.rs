@@ -81,6 +81,26 @@ pub fn interpret_response(order_id: &str, status: u16, body: &[u8]) -> Result<St
     }
 }
 
+/// Order statuses a person must handle, by default (the config key `handover_statuses`
+/// replaces them): a failed or lost delivery needs staff to arrange a new one.
+pub const DEFAULT_HANDOVER_STATUSES: &str = "delivery_failed,lost,damaged,returned_to_sender";
+
+/// Why a person should take over, when the order's `status` (in a tool result from
+/// [`interpret_response`]) is one of `statuses` (comma-separated, case-insensitive).
+pub fn needs_person(result: &str, statuses: &str) -> Option<String> {
+    let order: Value = serde_json::from_str(result).ok()?;
+    let status = order.get("status")?.as_str()?;
+    let listed = statuses
+        .split(',')
+        .map(str::trim)
+        .any(|listed| !listed.is_empty() && listed.eq_ignore_ascii_case(status));
+    listed.then(|| {
+        let id = order.get("order_id").and_then(Value::as_str).unwrap_or("?");
+        let text = order.get("status_text").and_then(Value::as_str).unwrap_or(status);
+        format!("order {id} is '{status}' ({text}): staff must arrange what happens next")
+    })
+}
+
 fn parse_order(order_id: &str, body: &[u8]) -> Result<Map<String, Value>, PluginError> {
     let upstream =
         |what: &str| PluginError::Upstream(format!("order API answer for order {order_id} {what}"));
@@ -95,6 +115,16 @@ fn parse_order(order_id: &str, body: &[u8]) -> Result<Map<String, Value>, Plugin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listed_status_needs_a_person_and_others_do_not() {
+        let failed = r#"{"order_id":"C789","status":"delivery_failed","status_text":"Giao thất bại"}"#;
+        let reason = needs_person(failed, DEFAULT_HANDOVER_STATUSES).expect("needs a person");
+        assert!(reason.contains("C789") && reason.contains("Giao thất bại"), "{reason}");
+        let shipping = r#"{"order_id":"A123","status":"shipping"}"#;
+        assert_eq!(needs_person(shipping, DEFAULT_HANDOVER_STATUSES), None);
+        assert!(needs_person(shipping, " Shipping ,x").is_some());
+    }
 
     #[test]
     fn order_id_is_read_and_trimmed() {

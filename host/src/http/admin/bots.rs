@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit;
+use super::masked;
 use super::caller::Caller;
 use super::extract::{ApiJson, ApiPath};
 use super::load_bot;
@@ -56,7 +57,7 @@ impl From<Bot> for BotBody {
             widget_channel_id: Channel::widget_id(&bot.id),
             id: bot.id,
             name: bot.name,
-            settings: bot.settings,
+            settings: masked::mask_bot_settings(bot.settings),
             created_at_ms: bot.created_at_ms,
         }
     }
@@ -170,7 +171,8 @@ async fn create(
     let ApiJson(body) = body?;
     check_bot_id(&body.id)?;
     let name = checked_name(&body.name)?;
-    let settings = body.settings.unwrap_or_default();
+    let mut settings = body.settings.unwrap_or_default();
+    masked::keep_bot_secrets(&mut settings, None)?;
     check_settings(&settings)?;
     let bot_exists = || {
         // Whose it is stays unsaid: bot ids are global, tenants are not to learn of others.
@@ -295,10 +297,12 @@ async fn replace(
     let ApiJson(body) = body?;
     let old = load_bot(&state, &access, &bot_id).await?;
     let name = checked_name(&body.name)?;
-    check_settings(&body.settings)?;
+    let mut settings = body.settings;
+    masked::keep_bot_secrets(&mut settings, Some(&old.settings))?;
+    check_settings(&settings)?;
     let bot = Bot {
         name,
-        settings: body.settings,
+        settings,
         ..old.clone()
     };
     let changed = changed_fields(&old, &bot);
@@ -417,6 +421,9 @@ fn check_settings(settings: &BotSettings) -> Result<(), ApiError> {
         return invalid(format!(
             "thresholds.{name} is {value}; it must be between 0 and 1"
         ));
+    }
+    if let Some(problem) = settings.llm.as_ref().and_then(|llm| llm.problem()) {
+        return invalid(problem);
     }
     if let Some(plugin) = settings
         .plugins

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::http::StatusCode;
 
 use crate::auth::MASKED;
+use crate::conversation::model::BotSettings;
 use crate::http::ApiError;
 
 /// The map with every value for which `is_secret(key)` holds replaced by [`MASKED`].
@@ -116,6 +117,40 @@ pub(super) fn replace(
     }
     let changes = KeyChanges::between(stored, &merged);
     Ok((merged, changes))
+}
+
+/// A bot's settings as shown: the LLM key, when one is stored, as [`MASKED`].
+pub(super) fn mask_bot_settings(mut settings: BotSettings) -> BotSettings {
+    if let Some(llm) = &mut settings.llm
+        && llm.api_key.is_some()
+    {
+        llm.api_key = Some(MASKED.to_owned());
+    }
+    settings
+}
+
+/// `new` settings with a [`MASKED`] LLM key replaced by the key `stored` (none when a new
+/// bot is created): 400 when there is nothing to keep.
+pub(super) fn keep_bot_secrets(
+    new: &mut BotSettings,
+    stored: Option<&BotSettings>,
+) -> Result<(), ApiError> {
+    let Some(llm) = &mut new.llm else {
+        return Ok(());
+    };
+    if llm.api_key.as_deref() != Some(MASKED) {
+        return Ok(());
+    }
+    let kept = stored
+        .and_then(|settings| settings.llm.as_ref())
+        .and_then(|stored| stored.api_key.clone());
+    match kept {
+        Some(key) => {
+            llm.api_key = Some(key);
+            Ok(())
+        }
+        None => Err(nothing_to_keep("llm.api_key")),
+    }
 }
 
 #[cfg(test)]

@@ -161,9 +161,12 @@ impl AccountStore for PostgresStore {
     }
 
     async fn bots_of_tenant(&self, tenant_id: &str) -> Result<Vec<Bot>, StoreError> {
-        in_tenant!(self, tenant_id, |scope| listings::bots_of_tenant(
+        let bots: Vec<Bot> = in_tenant!(self, tenant_id, |scope| listings::bots_of_tenant(
             &scope, tenant_id
-        ))
+        ))?;
+        bots.into_iter()
+            .map(|bot| self.secrets.open_bot(bot))
+            .collect()
     }
 
     async fn channels_of_tenant(&self, tenant_id: &str) -> Result<Vec<Channel>, StoreError> {

@@ -106,11 +106,15 @@ impl ConversationStore for PostgresStore {
     }
 
     async fn put_bot(&self, bot: &Bot) -> Result<(), StoreError> {
-        directory::put_bot(&self.client().await?, bot).await
+        let sealed = self.secrets.seal_bot(bot)?;
+        directory::put_bot(&self.client().await?, &sealed).await
     }
 
     async fn bot(&self, id: &str) -> Result<Option<Bot>, StoreError> {
-        directory::bot(&self.client().await?, id).await
+        directory::bot(&self.client().await?, id)
+            .await?
+            .map(|bot| self.secrets.open_bot(bot))
+            .transpose()
     }
 
     async fn put_channel(&self, channel: &Channel) -> Result<(), StoreError> {

@@ -175,7 +175,10 @@ impl AccountStore for SqliteStore {
     async fn bots_of_tenant(&self, tenant_id: &str) -> Result<Vec<Bot>, StoreError> {
         let tenant_id = tenant_id.to_owned();
         self.read(move |connection| listings::bots_of_tenant(connection, &tenant_id))
-            .await
+            .await?
+            .into_iter()
+            .map(|bot| self.secrets.open_bot(bot))
+            .collect()
     }
 
     async fn channels_of_tenant(&self, tenant_id: &str) -> Result<Vec<Channel>, StoreError> {

@@ -27,7 +27,7 @@ impl ConversationStore for SqliteStore {
     }
 
     async fn put_bot(&self, bot: &Bot) -> Result<(), StoreError> {
-        let bot = bot.clone();
+        let bot = self.secrets.seal_bot(bot)?;
         self.with(move |connection| conversations::put_bot(connection, &bot))
             .await
     }
@@ -35,7 +35,9 @@ impl ConversationStore for SqliteStore {
     async fn bot(&self, id: &str) -> Result<Option<Bot>, StoreError> {
         let id = id.to_owned();
         self.read(move |connection| conversations::bot(connection, &id))
-            .await
+            .await?
+            .map(|bot| self.secrets.open_bot(bot))
+            .transpose()
     }
 
     async fn put_channel(&self, channel: &Channel) -> Result<(), StoreError> {
