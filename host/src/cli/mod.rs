@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch. `anyhow` lives here, at the edge, and nowhere else.
 
+mod catalog;
 mod context;
 mod eval;
 mod knowledge;
@@ -60,6 +61,9 @@ enum Command {
     /// Import, list and delete a bot's documents (markdown, text, PDF).
     #[command(subcommand)]
     Docs(knowledge::DocsCommand),
+    /// Import a shop's product catalog for the `catalog` tool plugin.
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCommand),
     /// Create tenants (shops) with their owner, and apply shop files.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
@@ -116,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(command) => user::run(&context, command).await,
         Command::Faq(command) => knowledge::run_faq(&context, command).await,
         Command::Docs(command) => knowledge::run_docs(&context, command).await,
+        Command::Catalog(command) => catalog::run(&context, command).await,
         Command::Eval(args) => eval::run(&context.config.knowledge, args).await,
         Command::Migrate => {
             // Opening the store applies pending migrations; this reports on them.
