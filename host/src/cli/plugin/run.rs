@@ -10,8 +10,8 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use loa::plugins::types::{CallContext, ContactRef, ConversationRef, HttpRequest, Message};
 use loa::plugins::{BindOptions, CallReport, PluginEngine, PluginLogLine, TenantPlugin};
-use loa::store::TenantPluginSettings;
 use loa::store::sqlite::SqliteStore;
+use loa::store::{Store, TenantPluginSettings};
 use serde::Serialize;
 
 use super::{DirArg, parse_key_value};
@@ -64,6 +64,11 @@ pub(crate) struct RunArgs {
     /// Conversation language passed in the call context.
     #[arg(long, default_value = "vi")]
     locale: String,
+    /// Run as this tenant, with its key-value store in the configured database (e.g. the
+    /// catalog `loa catalog import` wrote) instead of an empty throwaway one. Config still
+    /// comes from `--config` only.
+    #[arg(long)]
+    tenant: Option<String>,
     /// Print one JSON object instead of the human-readable report.
     #[arg(long)]
     json: bool,
@@ -83,8 +88,22 @@ struct JsonReport<'a, T: Serialize> {
 pub(crate) async fn run(context: &Context, args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut host_config = context.config.plugins.clone();
     host_config.allow_private_network |= args.allow_private_network;
-    // The run is a throwaway tenant: key-value data lives in memory and is gone afterwards.
-    let store: Arc<dyn loa::store::Store> = Arc::new(SqliteStore::in_memory()?);
+    let (store, tenant_id) = match &args.tenant {
+        Some(tenant) => {
+            let store = context.open_store().await?;
+            if store.tenant(tenant).await?.is_none() {
+                bail!(
+                    "no tenant '{tenant}' (create it with `loa tenant create` or `loa tenant apply`)"
+                );
+            }
+            (store, tenant.clone())
+        }
+        // A throwaway tenant: key-value data lives in memory and is gone afterwards.
+        None => {
+            let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory()?);
+            (store, "local".to_owned())
+        }
+    };
     let cache = context.compile_cache_dir();
     let cache = std::fs::create_dir_all(&cache).ok().map(|()| cache);
     let engine = PluginEngine::new(host_config, store, cache.as_deref())?;
@@ -95,7 +114,7 @@ pub(crate) async fn run(context: &Context, args: RunArgs) -> anyhow::Result<Exit
         args.grants.clone()
     };
     let settings = TenantPluginSettings {
-        tenant_id: "local".into(),
+        tenant_id: tenant_id.clone(),
         plugin: plugin.manifest.plugin.name.clone(),
         enabled: true,
         config: args.config.iter().cloned().collect::<BTreeMap<_, _>>(),
@@ -104,7 +123,7 @@ pub(crate) async fn run(context: &Context, args: RunArgs) -> anyhow::Result<Exit
     };
     let target = engine.bind(plugin, &settings, BindOptions { capture_logs: true });
     let call_context = CallContext {
-        tenant_id: "local".into(),
+        tenant_id: tenant_id.clone(),
         bot_id: "local-bot".into(),
         conversation_id: Some("local-conversation".into()),
         channel_id: None,
@@ -159,7 +178,7 @@ pub(crate) async fn run(context: &Context, args: RunArgs) -> anyhow::Result<Exit
     }
     if let (Some(text), Some(to)) = (&args.send, &args.to) {
         let conversation = ConversationRef {
-            tenant_id: "local".into(),
+            tenant_id: tenant_id.clone(),
             bot_id: "local-bot".into(),
             channel_id: "local-channel".into(),
             conversation_id: "local-conversation".into(),
