@@ -5,7 +5,7 @@ use loa_sdk::ToolSpec;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::product::{Product, distinct};
+use crate::product::{Product, Variant, distinct};
 use crate::text::{colour_matches, query_words, size_matches, words};
 
 /// The tool's name.
@@ -209,14 +209,25 @@ fn present(value: Option<&str>) -> Option<&str> {
 }
 
 fn summarize(product: &Product) -> ProductSummary {
-    let in_stock = || product.variants.iter().filter(|variant| variant.stock > 0);
+    // In the order the product lists them, not the order stock happens to leave them.
+    let in_stock = |pick: fn(&Variant) -> Option<&str>| -> Vec<String> {
+        distinct(product.variants.iter().filter_map(pick))
+            .into_iter()
+            .filter(|value| {
+                product
+                    .variants
+                    .iter()
+                    .any(|variant| variant.stock > 0 && pick(variant) == Some(value.as_str()))
+            })
+            .collect()
+    };
     ProductSummary {
         id: product.id.clone(),
         name: product.name.clone(),
         price: product.price,
         category: product.category.clone(),
-        colours: distinct(in_stock().filter_map(|variant| variant.colour.as_deref())),
-        sizes: distinct(in_stock().filter_map(|variant| variant.size.as_deref())),
+        colours: in_stock(|variant| variant.colour.as_deref()),
+        sizes: in_stock(|variant| variant.size.as_deref()),
         in_stock: product.in_stock(),
         url: product.url.clone(),
     }
@@ -309,12 +320,27 @@ mod tests {
         let result = search(&products(), &args("sơ mi"));
         let shirt = &result.products[0];
         assert_eq!(shirt.colours, ["Trắng", "Xanh navy"]);
+        // White L is sold out: L is left out, and M and S keep the product's order.
         assert_eq!(shirt.sizes, ["M", "S"]);
         assert!(shirt.in_stock);
         assert_eq!(
             serde_json::to_value(shirt).unwrap()["url"],
             "https://thoitrangmay.vn/sp/sm-linen-01"
         );
+    }
+
+    #[test]
+    fn sizes_keep_the_products_order_whatever_is_sold_out() {
+        let mut catalog = products();
+        catalog[0].variants = serde_json::from_value(serde_json::json!([
+            {"sku": "A", "size": "L", "colour": "Trắng", "stock": 0},
+            {"sku": "B", "size": "S", "colour": "Be", "stock": 1},
+            {"sku": "C", "size": "L", "colour": "Be", "stock": 1}
+        ]))
+        .unwrap();
+        let shirt = &search(&catalog, &args("sơ mi")).products[0];
+        assert_eq!(shirt.sizes, ["L", "S"]);
+        assert_eq!(shirt.colours, ["Be"]);
     }
 
     #[test]
