@@ -52,34 +52,12 @@ pub enum InboundDecision {
 }
 
 impl MiddlewareChain {
-    /// Binds the bot's middleware plugins; one that cannot be loaded is skipped and logged.
+    /// Binds the bot's enabled middleware plugins; one that cannot be loaded is skipped and
+    /// logged.
     pub async fn for_bot(registry: Option<&Arc<PluginRegistry>>, bot: &Bot) -> Self {
-        let mut plugins = Vec::new();
-        if let Some(registry) = registry {
-            for wanted in &bot.settings.plugins {
-                match registry
-                    .bind_with_overrides(
-                        &bot.tenant_id,
-                        &wanted.name,
-                        wanted.version.as_ref(),
-                        &wanted.config,
-                    )
-                    .await
-                {
-                    Ok(plugin) if plugin.plugin.kind() == PluginKind::Middleware => {
-                        plugins.push(plugin);
-                    }
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(
-                        tenant = %bot.tenant_id, bot = %bot.id, plugin = %wanted.name, %error,
-                        "middleware skipped: cannot load it"
-                    ),
-                }
-            }
-        }
         Self {
             registry: registry.cloned(),
-            plugins,
+            plugins: super::bot_plugins::bound_if(registry, bot, PluginKind::Middleware).await,
         }
     }
 

@@ -2,6 +2,7 @@
 //! the message content model, and the pipeline that turns an inbound event into replies.
 
 pub mod agent;
+pub mod bot_plugins;
 pub mod cache;
 pub mod content;
 pub mod handover;

@@ -325,7 +325,8 @@ impl Orchestrator {
         context: Option<&CallContext>,
         state: &mut TurnState,
     ) -> Result<TierOutcome, StoreError> {
-        let (Some(agent), Some(settings), Some(context)) = (&self.agent, &bot.settings.llm, context)
+        let (Some(agent), Some(settings), Some(context)) =
+            (&self.agent, &bot.settings.llm, context)
         else {
             return Ok(TierOutcome::NotConfident {
                 candidates: json!({"reason": "no LLM configured"}),
@@ -334,7 +335,11 @@ impl Orchestrator {
         let passages = self.passages(bot, state).await?;
         let mut earlier = self
             .store
-            .latest_messages(&conversation.tenant_id, &conversation.id, AGENT_HISTORY_MESSAGES + 1)
+            .latest_messages(
+                &conversation.tenant_id,
+                &conversation.id,
+                AGENT_HISTORY_MESSAGES + 1,
+            )
             .await?;
         // The question itself was stored before the turn ran; it goes last, on its own.
         if earlier

@@ -62,9 +62,8 @@ impl TurnRunner {
         knowledge: Option<Arc<Knowledge>>,
     ) -> Self {
         Self {
-            orchestrator: Orchestrator::new(Arc::clone(&store), knowledge).with_agent(Arc::new(
-                Agent::new(LlmClient::new(), plugins.clone()),
-            )),
+            orchestrator: Orchestrator::new(Arc::clone(&store), knowledge)
+                .with_agent(Arc::new(Agent::new(LlmClient::new(), plugins.clone()))),
             store,
             plugins,
             live,

@@ -30,6 +30,10 @@ const MODULES: &[(&str, &str)] = &[
         include_str!("../web/console/conversation.js"),
     ),
     ("details.js", include_str!("../web/console/details.js")),
+    (
+        "agent_trace.js",
+        include_str!("../web/console/agent_trace.js"),
+    ),
     ("reply.js", include_str!("../web/console/reply.js")),
     ("presence.js", include_str!("../web/console/presence.js")),
     ("language.js", include_str!("../web/console/language.js")),

@@ -147,7 +147,10 @@ impl LlmClient {
         if let Some(key) = settings.api_key.as_deref().filter(|key| !key.is_empty()) {
             builder = builder.bearer_auth(key);
         }
-        let response = builder.send().await.map_err(|error| sent(settings, error))?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|error| sent(settings, error))?;
         let status = response.status();
         let retry_after_ms = response
             .headers()

@@ -56,7 +56,10 @@ mod tests {
             prompt_tokens: 1_000_000,
             completion_tokens: 1_000_000,
         };
-        assert_eq!(cost_usd(price_of(&settings("gpt-4o-mini-2024-07-18")), usage), 0.75);
+        assert_eq!(
+            cost_usd(price_of(&settings("gpt-4o-mini-2024-07-18")), usage),
+            0.75
+        );
         assert_eq!(cost_usd(price_of(&settings("gpt-4o")), usage), 12.5);
         assert_eq!(price_of(&settings("qwen2.5:7b-instruct")), None);
     }

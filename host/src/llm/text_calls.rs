@@ -61,7 +61,9 @@ fn unwrap(text: &str) -> Option<&str> {
         .and_then(|rest| rest.strip_suffix("</tool_call>"))
     {
         body = inner.trim();
-    } else if let Some(inner) = body.strip_prefix("```").and_then(|rest| rest.strip_suffix("```"))
+    } else if let Some(inner) = body
+        .strip_prefix("```")
+        .and_then(|rest| rest.strip_suffix("```"))
     {
         let inner = inner.trim_start();
         body = inner.strip_prefix("json").unwrap_or(inner).trim();
@@ -130,7 +132,10 @@ mod tests {
         let bare = r#"{"name":"catalog__search_products","arguments":{"query":"linen"}}"#;
         assert_eq!(
             calls(read(bare, OFFERED)),
-            vec![("catalog__search_products".into(), r#"{"query":"linen"}"#.into())]
+            vec![(
+                "catalog__search_products".into(),
+                r#"{"query":"linen"}"#.into()
+            )]
         );
         let fenced = format!("```json\n{bare}\n```");
         assert_eq!(calls(read(&fenced, OFFERED)).len(), 1);

@@ -163,7 +163,10 @@ mod tests {
         let answer: ChatResponse = serde_json::from_str(body).expect("parse");
         let message = &answer.choices[0].message;
         assert_eq!(message.content, None);
-        assert_eq!(message.tool_calls[0].function.name, "catalog__search_products");
+        assert_eq!(
+            message.tool_calls[0].function.name,
+            "catalog__search_products"
+        );
         assert_eq!(answer.usage.map(|usage| usage.total()), Some(150));
     }
 

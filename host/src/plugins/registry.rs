@@ -167,8 +167,25 @@ impl PluginRegistry {
             .await
     }
 
-    /// The plugin as a bot runs it: the tenant's settings, with the bot's own version pin
-    /// and config keys on top.
+    /// The plugin as a bot runs it, when its tenant enabled it (`None` otherwise): a
+    /// plugin the shop switched off stays off even where a bot still lists it.
+    pub async fn bind_enabled(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        version: Option<&semver::Version>,
+        config: &BTreeMap<String, String>,
+    ) -> Result<Option<TenantPlugin>, PluginLoadError> {
+        match self.engine.store().tenant_plugin(tenant_id, name).await? {
+            Some(settings) if settings.enabled => self
+                .bind_settings(settings, name, version, config)
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The plugin with the tenant's settings, with a version pin and config keys on top
+    /// (a channel's own secrets).
     pub async fn bind_with_overrides(
         &self,
         tenant_id: &str,
@@ -176,7 +193,7 @@ impl PluginRegistry {
         version: Option<&semver::Version>,
         config: &BTreeMap<String, String>,
     ) -> Result<TenantPlugin, PluginLoadError> {
-        let mut settings = self
+        let settings = self
             .engine
             .store()
             .tenant_plugin(tenant_id, name)
@@ -186,6 +203,16 @@ impl PluginRegistry {
                 plugin: name.to_owned(),
                 ..TenantPluginSettings::default()
             });
+        self.bind_settings(settings, name, version, config)
+    }
+
+    fn bind_settings(
+        &self,
+        mut settings: TenantPluginSettings,
+        name: &str,
+        version: Option<&semver::Version>,
+        config: &BTreeMap<String, String>,
+    ) -> Result<TenantPlugin, PluginLoadError> {
         settings.config.extend(
             config
                 .iter()

@@ -96,7 +96,10 @@ pub fn needs_person(result: &str, statuses: &str) -> Option<String> {
         .any(|listed| !listed.is_empty() && listed.eq_ignore_ascii_case(status));
     listed.then(|| {
         let id = order.get("order_id").and_then(Value::as_str).unwrap_or("?");
-        let text = order.get("status_text").and_then(Value::as_str).unwrap_or(status);
+        let text = order
+            .get("status_text")
+            .and_then(Value::as_str)
+            .unwrap_or(status);
         format!("order {id} is '{status}' ({text}): staff must arrange what happens next")
     })
 }
@@ -118,9 +121,13 @@ mod tests {
 
     #[test]
     fn a_listed_status_needs_a_person_and_others_do_not() {
-        let failed = r#"{"order_id":"C789","status":"delivery_failed","status_text":"Giao thất bại"}"#;
+        let failed =
+            r#"{"order_id":"C789","status":"delivery_failed","status_text":"Giao thất bại"}"#;
         let reason = needs_person(failed, DEFAULT_HANDOVER_STATUSES).expect("needs a person");
-        assert!(reason.contains("C789") && reason.contains("Giao thất bại"), "{reason}");
+        assert!(
+            reason.contains("C789") && reason.contains("Giao thất bại"),
+            "{reason}"
+        );
         let shipping = r#"{"order_id":"A123","status":"shipping"}"#;
         assert_eq!(needs_person(shipping, DEFAULT_HANDOVER_STATUSES), None);
         assert!(needs_person(shipping, " Shipping ,x").is_some());

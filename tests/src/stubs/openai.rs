@@ -121,7 +121,11 @@ async fn answer(script: Arc<Mutex<Script>>, request: Request<Incoming>) -> Respo
         .map(|collected| collected.to_bytes())
         .unwrap_or_default();
     if path != "/v1/chat/completions" {
-        return respond(404, None, json!({"error": {"message": "no such route"}}).to_string());
+        return respond(
+            404,
+            None,
+            json!({"error": {"message": "no such route"}}).to_string(),
+        );
     }
     let parsed: Value = match serde_json::from_slice(&body) {
         Ok(parsed) => parsed,

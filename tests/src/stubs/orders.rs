@@ -24,7 +24,9 @@ impl OrderApi {
         let seen = Arc::clone(&requested);
         let server = StubServer::start(move |request| {
             let path = request.uri().path().to_owned();
-            seen.lock().unwrap_or_else(|p| p.into_inner()).push(path.clone());
+            seen.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(path.clone());
             let authorized = request
                 .headers()
                 .get("authorization")
@@ -36,7 +38,9 @@ impl OrderApi {
                 }
                 let id = path.strip_prefix("/orders/").unwrap_or_default();
                 let valid = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric());
-                let file = workspace_root().join("samples/demo-shop/order-api/orders").join(id);
+                let file = workspace_root()
+                    .join("samples/demo-shop/order-api/orders")
+                    .join(id);
                 match std::fs::read_to_string(&file) {
                     Ok(body) if valid => json_response(200, body),
                     _ => json_response(404, r#"{"error":"no such order"}"#.into()),

@@ -78,8 +78,7 @@ impl Agent {
 
     /// Runs one turn.
     pub async fn run(&self, request: AgentRequest<'_>) -> AgentRun {
-        let toolbox =
-            Toolbox::for_bot(self.registry.as_ref(), &self.tool_lists, request.bot).await;
+        let toolbox = Toolbox::for_bot(self.registry.as_ref(), &self.tool_lists, request.bot).await;
         let mut definitions: Vec<ToolDefinition> = toolbox.definitions().cloned().collect();
         definitions.push(prompt::cannot_answer_definition());
         let mut offered = toolbox.names();
@@ -95,7 +94,11 @@ impl Agent {
             trace: AgentTrace {
                 model: request.settings.model.clone(),
                 knowledge: request.passages.iter().map(|p| p.source.clone()).collect(),
-                tools_offered: toolbox.names().iter().map(|name| (*name).to_owned()).collect(),
+                tools_offered: toolbox
+                    .names()
+                    .iter()
+                    .map(|name| (*name).to_owned())
+                    .collect(),
                 steps: Vec::new(),
                 prompt_tokens: 0,
                 completion_tokens: 0,
@@ -260,9 +263,7 @@ impl Turn {
             return (for_model, trace);
         }
         let started = Instant::now();
-        let outcome = toolbox
-            .call(&name, &call.function.arguments, context)
-            .await;
+        let outcome = toolbox.call(&name, &call.function.arguments, context).await;
         self.tool_succeeded |= outcome.ok;
         if let (Some(reason), Some(plugin), None) =
             (&outcome.handover, &outcome.plugin, &self.trace.handover)

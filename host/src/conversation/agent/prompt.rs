@@ -121,8 +121,18 @@ mod tests {
         let turns = history(&[
             message(1, Direction::Inbound, Sender::Contact, "áo linen còn không"),
             message(2, Direction::Outbound, Sender::Bot, "Dạ còn ạ"),
-            message(3, Direction::Outbound, Sender::System, "Nhân viên đang hỗ trợ"),
-            message(4, Direction::Outbound, Sender::Operator("u1".into()), "Chào bạn"),
+            message(
+                3,
+                Direction::Outbound,
+                Sender::System,
+                "Nhân viên đang hỗ trợ",
+            ),
+            message(
+                4,
+                Direction::Outbound,
+                Sender::Operator("u1".into()),
+                "Chào bạn",
+            ),
         ]);
         let roles: Vec<_> = turns.iter().map(|turn| turn.role.as_str()).collect();
         assert_eq!(roles, ["user", "assistant", "assistant"]);

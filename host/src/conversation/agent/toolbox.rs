@@ -1,6 +1,6 @@
-//! The tools one turn may call: the `list-tools` of the bot's enabled tool plugins, named
-//! `<plugin>__<tool>`, each call checked against its JSON Schema before the plugin sees it
-//! and run through the plugin sandbox. Built from the bot's own tenant only: a model cannot
+//! The tools one turn may call: the `list-tools` of the bot's tool plugins its tenant
+//! enabled, named `<plugin>__<tool>`, each call checked against its JSON Schema before the
+//! plugin sees it and run through the plugin sandbox. Built from the bot's own tenant only: a model cannot
 //! name a tool of another tenant, because no such tool is in the box.
 
 use std::collections::HashMap;
@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use crate::conversation::bot_plugins;
 use crate::conversation::model::Bot;
 use crate::llm::excerpt;
 use crate::llm::wire::{FunctionDefinition, ToolDefinition};
@@ -84,23 +85,7 @@ impl Toolbox {
         let Some(registry) = registry else {
             return toolbox;
         };
-        for wanted in &bot.settings.plugins {
-            let bound = registry
-                .bind_with_overrides(
-                    &bot.tenant_id,
-                    &wanted.name,
-                    wanted.version.as_ref(),
-                    &wanted.config,
-                )
-                .await;
-            let plugin = match bound {
-                Ok(plugin) if plugin.plugin.kind() == PluginKind::Tool => plugin,
-                Ok(_) => continue,
-                Err(error) => {
-                    tracing::warn!(tenant = %bot.tenant_id, bot = %bot.id, plugin = %wanted.name, %error, "tools skipped: cannot load the plugin");
-                    continue;
-                }
-            };
+        for plugin in bot_plugins::bound(registry, bot, PluginKind::Tool).await {
             let Some(listed) = cache.list(registry, &plugin).await else {
                 continue;
             };

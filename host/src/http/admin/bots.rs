@@ -14,10 +14,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit;
-use super::masked;
 use super::caller::Caller;
 use super::extract::{ApiJson, ApiPath};
 use super::load_bot;
+use super::masked;
 use crate::auth::Permission;
 use crate::conversation::model::{Bot, BotSettings, Channel, ChannelKind};
 use crate::conversation::pipeline::now_ms;

@@ -4,6 +4,7 @@ import { STRINGS, lang, t } from "./strings.js";
 import { byTestId, el } from "./dom.js";
 import { S } from "./state.js";
 import { duration, operatorName, shortTime, stateBadge } from "./lists.js";
+import { agentSteps } from "./agent_trace.js";
 
 export function renderDetails() {
   var view = S.view;
@@ -66,6 +67,7 @@ function decisionItem(entry, number) {
       facts.tried.length ? el("div", { className: "decision-line", text: t("tried") + ": " + facts.tried.join(" → ") }) : null,
       facts.matched.length ? el("div", { className: "decision-line", "data-testid": "decision-matched", text: t("matched") + ": " + facts.matched.join(", ") }) : null,
       facts.notes.length ? el("div", { className: "decision-line", text: facts.notes.join(" · ") }) : null,
+      agentSteps(decision.candidates),
       el("details", {}, [el("summary", { text: t("raw") }), el("pre", { text: JSON.stringify(decision.candidates, null, 2) })])
     ]
   );
