@@ -36,6 +36,12 @@ struct Shop {
 
 impl Shop {
     async fn start(plugins: &[&str]) -> Shop {
+        Self::start_with(plugins, false).await
+    }
+
+    /// With `knowledge`, the FAQ and documents are searched too (the embedding model must be
+    /// installed: `cargo xtask fetch-model`).
+    async fn start_with(plugins: &[&str], knowledge: bool) -> Shop {
         let (data, password) = demo_shop_with_owner("\n[plugins]\nallow_private_network = true\n");
         for plugin in [
             "plugins/catalog",
@@ -56,7 +62,20 @@ impl Shop {
                 .args(["--tenant", "may"]),
         )
         .success();
-        let server = Server::start(data.path(), std::iter::empty::<&str>());
+        if knowledge {
+            finish(
+                loa(data.path())
+                    .args(["docs", "import", "--bot", "may"])
+                    .arg(workspace_root().join("samples/demo-shop/docs")),
+            )
+            .success();
+        }
+        let no_args = std::iter::empty::<&str>();
+        let server = if knowledge {
+            Server::start_with_knowledge(data.path(), no_args)
+        } else {
+            Server::start(data.path(), no_args)
+        };
         let token = login(server.base_url(), DEMO_OWNER, &password).await.access;
         let llm = OpenAiStub::start().await;
         let orders = OrderApi::start(ORDER_KEY).await;
@@ -476,6 +495,29 @@ async fn an_endless_tool_loop_stops_at_the_step_limit_and_offers_a_person() {
         .map(|step| step["tool_calls"][0]["repeated"] == true)
         .collect();
     assert_eq!(repeated, [false, true, true, true], "the plugin ran once");
+
+    // A token budget smaller than one step's prompt stops the loop after that step.
+    let answer = shop
+        .update(|settings| {
+            settings["llm"]["token_budget"] = json!(500);
+            settings["handover"]["low_confidence_turns"] = json!(0);
+        })
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    shop.llm.reset();
+    shop.llm.otherwise(Reply::call(
+        "catalog__search_products",
+        json!({"query": "linen"}),
+    ));
+    visitor.say("c-2", "còn áo linen nào khác không").await;
+    assert_eq!(text(&visitor.bot_reply().await), shop.unknown_text().await);
+    assert_eq!(
+        shop.llm.requests().len(),
+        1,
+        "no second step past the budget"
+    );
+    let (_, trace) = shop.last_trace().await;
+    assert_eq!(trace["stop"], "token_budget", "{trace:#}");
 }
 
 #[tokio::test]
@@ -758,4 +800,48 @@ async fn the_console_shows_each_step_and_tool_call_of_an_agentic_turn() {
     )
     .expect("write the screenshot");
     browser.close().await;
+}
+
+#[tokio::test]
+async fn the_model_gets_the_shops_knowledge_with_its_sources_and_may_answer_from_it() {
+    let shop = Shop::start_with(&["catalog"], true).await;
+    // Nothing is confident enough for the retrieval tiers: the LLM gets what they found.
+    let answer = shop
+        .update(|settings| {
+            settings["thresholds"] = json!({"faq": 1.0, "faq_margin": 1.0, "knowledge": 1.0});
+        })
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let said = "Phí ship ra Đà Nẵng là 30.000đ, miễn phí cho đơn từ 500.000đ ạ.";
+    shop.llm.plan([Reply::text(said)]);
+    let mut visitor = shop.visitor().await;
+    visitor
+        .say("c-1", "phi ship ra da nang bao nhieu vay shop")
+        .await;
+    assert_eq!(
+        text(&visitor.bot_reply().await),
+        said,
+        "an answer resting on the knowledge"
+    );
+    let system = shop.llm.requests()[0]["messages"][0].clone();
+    assert_eq!(system["role"], "system");
+    let prompt = system["content"].as_str().unwrap_or_default();
+    assert!(
+        prompt.contains("[faq:faq-02]"),
+        "the shipping FAQ with its source: {prompt}"
+    );
+    assert!(prompt.contains("30.000đ"), "{prompt}");
+    assert!(
+        prompt.contains("[doc:"),
+        "document chunks with their source: {prompt}"
+    );
+    let (decision, trace) = shop.last_trace().await;
+    assert_eq!(decision["tier"], "agentic");
+    assert_eq!(trace["stop"], "answered");
+    assert!(
+        trace["knowledge"]
+            .as_array()
+            .is_some_and(|sources| sources.iter().any(|s| s == "faq:faq-02")),
+        "{trace:#}"
+    );
 }

@@ -78,6 +78,14 @@ impl TurnRunner {
         &self.orchestrator
     }
 
+    /// Drops what this runner keeps of a bot (its settings, FAQ and knowledge) after an
+    /// admin changed it, so the next turn here uses the change. Other instances see it
+    /// within their cache's 5 s.
+    pub fn forget_bot(&self, bot_id: &str) {
+        self.bots.invalidate(bot_id);
+        self.orchestrator.invalidate(bot_id);
+    }
+
     /// Handles one inbox event. Safe to run again for the same event.
     pub async fn run(&self, event: &InboxEvent) -> Result<(), TurnError> {
         let started = Instant::now();

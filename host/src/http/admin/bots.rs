@@ -308,8 +308,8 @@ async fn replace(
     let changed = changed_fields(&old, &bot);
     if !changed.is_empty() {
         state.store.put_bot(&bot).await?;
-        // The FAQ index holds the thresholds; the next question rebuilds it.
-        state.turns.orchestrator().invalidate(&bot.id);
+        // The next turn reads the new settings (and rebuilds the FAQ index).
+        state.turns.forget_bot(&bot.id);
         tracing::info!(tenant = %access.tenant_id, bot = %bot.id, ?changed, "bot updated");
         audit::by(
             &state,
