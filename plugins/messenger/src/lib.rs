@@ -1,0 +1,265 @@
+//! loa channel plugin `messenger`: a Facebook Page's Messenger conversations through the
+//! Graph API. Webhooks come in signed (`X-Hub-Signature-256`) and are turned into loa's
+//! events; replies go out through the Send API, rendered to what Messenger shows and split
+//! or degraded where it cannot. The pure parts live in their own modules so they are
+//! tested natively (`cargo test -p messenger`); this file is the glue to the host.
+
+pub mod graph;
+pub mod inbound;
+pub mod progress;
+pub mod render;
+pub mod signature;
+pub mod split;
+pub mod webhook;
+
+use std::time::Duration;
+
+use loa_sdk::http::Request;
+use loa_sdk::serde_json::{Value, json};
+use loa_sdk::{
+    ChannelAdapter, ChannelCapabilities, ConversationRef, DeliveryError, DeliveryReceipt,
+    HttpRequest, Message, PluginError, TransientFailure, WebhookOutcome, clock, config, kv, log,
+};
+
+use crate::graph::Accepted;
+use crate::progress::Progress;
+
+/// Longest wait for one Send API call: under the host's 5 s channel deadline, so a stalled
+/// Graph API gives a clear, retried failure instead of the host killing the call.
+const REQUEST_TIMEOUT_MS: u64 = 4_000;
+
+/// Time for all of one message's calls. A message whose parts do not fit ends early as a
+/// transient failure; what went out is recorded ([`progress`]) and the retry sends the rest.
+const SEND_BUDGET_MS: u64 = 4_500;
+
+/// A call is not started with less time than this left: it would only time out.
+const MIN_REQUEST_MS: u64 = 500;
+
+/// The plugin; exported below.
+pub struct Messenger;
+
+impl ChannelAdapter for Messenger {
+    fn capabilities() -> ChannelCapabilities {
+        ChannelCapabilities {
+            max_text_length: u32::try_from(render::MAX_TEXT_CHARS).unwrap_or(u32::MAX),
+            quick_replies: true,
+            buttons: true,
+            max_buttons: u32::try_from(render::MAX_BUTTONS).unwrap_or(u32::MAX),
+            cards: true,
+            attachments: true,
+        }
+    }
+
+    fn handle_webhook(request: HttpRequest) -> Result<WebhookOutcome, PluginError> {
+        let handled = match request.method.to_ascii_uppercase().as_str() {
+            "GET" => webhook::verify_subscription(
+                &request.path_with_query,
+                &config::require("verify_token")?,
+            ),
+            "POST" => {
+                webhook::receive_events(&request, &config::require("app_secret")?, clock::now_ms())
+            }
+            other => webhook::method_not_allowed(other),
+        };
+        for note in &handled.notes {
+            log::warn("messenger webhook", &[("note", note)]);
+        }
+        let events = handled.outcome.events.len().to_string();
+        log::debug("messenger webhook", &[("events", &events)]);
+        Ok(handled.outcome)
+    }
+
+    fn send(
+        conversation: ConversationRef,
+        message: Message,
+    ) -> Result<DeliveryReceipt, DeliveryError> {
+        let token = config::require("page_access_token")
+            .map_err(|error| DeliveryError::Permanent(error.message().to_owned()))?;
+        let url = graph::messages_url(
+            &config::get_or("api_base_url", graph::DEFAULT_API_BASE_URL),
+            &config::get_or("api_version", graph::DEFAULT_API_VERSION),
+            &token,
+        );
+        let recipient = conversation.contact.channel_user_id.as_str();
+        let rendered = render::render(&message);
+        for note in &rendered.notes {
+            log::info(
+                "reply adapted to Messenger",
+                &[
+                    ("conversation", &conversation.conversation_id),
+                    ("note", note),
+                ],
+            );
+        }
+        if rendered.parts.is_empty() {
+            return Err(DeliveryError::Permanent(
+                "nothing to send: the reply has no text, attachments, buttons or cards".into(),
+            ));
+        }
+        let key = progress::key(&conversation.conversation_id);
+        send_parts(&url, recipient, &rendered.parts, &key)
+    }
+}
+
+/// Sends `parts` in order, resuming a half-sent message recorded under `key`.
+fn send_parts(
+    url: &str,
+    recipient: &str,
+    parts: &[Value],
+    key: &str,
+) -> Result<DeliveryReceipt, DeliveryError> {
+    let started = clock::now_ms();
+    let several = parts.len() > 1;
+    let fingerprint = progress::fingerprint(recipient, parts);
+    let mut progress = if several {
+        Progress::resume(load_progress(key), fingerprint, started)
+    } else {
+        Progress::start(fingerprint)
+    };
+    if progress.sent > 0 {
+        log::info(
+            "resuming a reply sent in parts",
+            &[
+                ("sent", &progress.sent.to_string()),
+                ("parts", &parts.len().to_string()),
+            ],
+        );
+    }
+    for part in parts.iter().skip(progress.sent) {
+        let left = SEND_BUDGET_MS.saturating_sub(clock::now_ms().saturating_sub(started));
+        if left < MIN_REQUEST_MS {
+            return Err(DeliveryError::Transient(TransientFailure {
+                reason: format!(
+                    "{} of {} parts sent before this call's time ran out; the retry sends the rest",
+                    progress.sent,
+                    parts.len()
+                ),
+                retry_after_ms: None,
+            }));
+        }
+        match post_part(url, recipient, part, left.min(REQUEST_TIMEOUT_MS)) {
+            Ok(Accepted { message_id, raw }) => {
+                progress.record(message_id, raw, clock::now_ms());
+                if several && progress.sent < parts.len() {
+                    save_progress(key, &progress);
+                }
+            }
+            Err(error) => {
+                let error = with_parts_sent(error, progress.sent, parts.len());
+                // A retry resumes from the record; after a permanent failure none comes.
+                if several && matches!(error, DeliveryError::Permanent(_)) {
+                    forget_progress(key);
+                }
+                return Err(error);
+            }
+        }
+    }
+    if several {
+        forget_progress(key);
+    }
+    Ok(DeliveryReceipt {
+        provider_message_id: progress.last_message_id.clone(),
+        provider_response: progress.provider_response(),
+    })
+}
+
+/// One Send API call with one `message` object.
+fn post_part(
+    url: &str,
+    recipient: &str,
+    part: &Value,
+    timeout_ms: u64,
+) -> Result<Accepted, DeliveryError> {
+    let body = json!({
+        "recipient": {"id": recipient},
+        // A reply to the customer's message, inside the 24-hour window; outside it Meta
+        // refuses (code 10/2018278), which is permanent: message tags are not used.
+        "messaging_type": "RESPONSE",
+        "message": part,
+    });
+    let response = Request::post(url)
+        .json(&body)
+        .timeout(Duration::from_millis(timeout_ms))
+        .send()
+        .map_err(|error| graph::transport_failure(&error))?;
+    graph::interpret(
+        response.status,
+        &response.body,
+        response.header("retry-after"),
+    )
+}
+
+/// The reason says how much of a multi-part reply the customer already got.
+fn with_parts_sent(error: DeliveryError, sent: usize, total: usize) -> DeliveryError {
+    if total < 2 {
+        return error;
+    }
+    let note = format!(" ({sent} of {total} parts sent)");
+    match error {
+        DeliveryError::Permanent(reason) => DeliveryError::Permanent(reason + &note),
+        DeliveryError::Transient(failure) => DeliveryError::Transient(TransientFailure {
+            reason: failure.reason + &note,
+            retry_after_ms: failure.retry_after_ms,
+        }),
+    }
+}
+
+// The record is a help, not a must: if the store fails, the retry sends the whole reply
+// again (a repeated part beats a lost reply), so failures are only logged.
+
+fn load_progress(key: &str) -> Option<Progress> {
+    kv::get_json(key)
+        .inspect_err(|error| {
+            log::warn(
+                "cannot read send progress",
+                &[("error", &error.to_string())],
+            )
+        })
+        .ok()
+        .flatten()
+}
+
+fn save_progress(key: &str, progress: &Progress) {
+    if let Err(error) = kv::set_json(key, progress) {
+        log::warn(
+            "cannot record send progress",
+            &[("error", &error.to_string())],
+        );
+    }
+}
+
+fn forget_progress(key: &str) {
+    if let Err(error) = kv::delete(key) {
+        log::warn(
+            "cannot clear send progress",
+            &[("error", &error.to_string())],
+        );
+    }
+}
+
+loa_sdk::export_channel!(Messenger);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_match_what_the_renderer_enforces() {
+        let capabilities = Messenger::capabilities();
+        assert_eq!(capabilities.max_text_length, 2000);
+        assert_eq!(capabilities.max_buttons, 3);
+        assert!(capabilities.quick_replies && capabilities.buttons);
+        assert!(capabilities.cards && capabilities.attachments);
+    }
+
+    #[test]
+    fn a_failure_of_a_multi_part_reply_says_how_far_it_got() {
+        let error = with_parts_sent(DeliveryError::Permanent("window".into()), 1, 3);
+        assert_eq!(
+            error,
+            DeliveryError::Permanent("window (1 of 3 parts sent)".into())
+        );
+        let single = with_parts_sent(DeliveryError::Permanent("window".into()), 0, 1);
+        assert_eq!(single, DeliveryError::Permanent("window".into()));
+    }
+}
