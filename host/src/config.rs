@@ -52,6 +52,8 @@ pub struct HostConfig {
     pub knowledge: crate::knowledge::KnowledgeConfig,
     /// Accounts and keys: the master key, token lifetimes, password policy.
     pub auth: crate::auth::AuthConfig,
+    /// Bots' LLM endpoints: which addresses they may reach.
+    pub llm: crate::llm::LlmHostConfig,
 }
 
 /// The database behind the store.
@@ -89,6 +91,7 @@ impl Default for HostConfig {
             delivery: crate::delivery::DeliveryConfig::default(),
             knowledge: crate::knowledge::KnowledgeConfig::default(),
             auth: crate::auth::AuthConfig::default(),
+            llm: crate::llm::LlmHostConfig::default(),
         }
     }
 }

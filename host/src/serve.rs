@@ -53,6 +53,7 @@ pub async fn serve(
         Arc::clone(&live),
         Arc::clone(&outbox_wake),
         knowledge.clone(),
+        crate::llm::LlmClient::new(&config.llm),
     ));
     // Workers stop on their own token, cancelled only after HTTP stopped accepting, so
     // every message acknowledged to a visitor is still picked up before exit.

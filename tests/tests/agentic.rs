@@ -21,6 +21,9 @@ use serde_json::{Value, json};
 const QUESTION: &str = "áo sơ mi linen size M còn màu trắng không, giá bao nhiêu?";
 const ORDER_KEY: &str = "order-key-e2e";
 const LLM_KEY: &str = "sk-test-llm-key";
+/// `loa.toml` for stubs on loopback: plugins and the LLM client may reach private addresses.
+const LOCAL_LLM: &str =
+    "\n[plugins]\nallow_private_network = true\n\n[llm]\nallow_private_network = true\n";
 /// Starting Chromium and the console on a cold, shared machine.
 const CONSOLE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -36,13 +39,13 @@ struct Shop {
 
 impl Shop {
     async fn start(plugins: &[&str]) -> Shop {
-        Self::start_with(plugins, false).await
+        Self::start_with(plugins, false, LOCAL_LLM).await
     }
 
     /// With `knowledge`, the FAQ and documents are searched too (the embedding model must be
     /// installed: `cargo xtask fetch-model`).
-    async fn start_with(plugins: &[&str], knowledge: bool) -> Shop {
-        let (data, password) = demo_shop_with_owner("\n[plugins]\nallow_private_network = true\n");
+    async fn start_with(plugins: &[&str], knowledge: bool, config: &str) -> Shop {
+        let (data, password) = demo_shop_with_owner(config);
         for plugin in [
             "plugins/catalog",
             "plugins/order-status",
@@ -322,6 +325,19 @@ async fn a_product_question_is_answered_from_the_catalog_tool_with_the_whole_tra
         steps[0]["prompt_chars"].as_u64().unwrap_or(0) > 500,
         "{:#}",
         steps[0]
+    );
+    // The host's own share of the turn (the stub answers at once): printed for the notes.
+    let tool_ms: Vec<&Value> = steps
+        .iter()
+        .flat_map(|step| step["tool_calls"].as_array().into_iter().flatten())
+        .map(|call| &call["latency_ms"])
+        .collect();
+    eprintln!(
+        "agentic turn: {} ms in all, {} steps, tool calls {tool_ms:?} ms, {} tokens, ${}",
+        decision["latency_ms"],
+        steps.len(),
+        decision["tokens"],
+        trace["cost_usd"]
     );
     assert!(
         trace["cost_usd"].as_f64().unwrap_or(0.0) > 0.0,
@@ -804,7 +820,7 @@ async fn the_console_shows_each_step_and_tool_call_of_an_agentic_turn() {
 
 #[tokio::test]
 async fn the_model_gets_the_shops_knowledge_with_its_sources_and_may_answer_from_it() {
-    let shop = Shop::start_with(&["catalog"], true).await;
+    let shop = Shop::start_with(&["catalog"], true, LOCAL_LLM).await;
     // Nothing is confident enough for the retrieval tiers: the LLM gets what they found.
     let answer = shop
         .update(|settings| {
@@ -842,6 +858,34 @@ async fn the_model_gets_the_shops_knowledge_with_its_sources_and_may_answer_from
         trace["knowledge"]
             .as_array()
             .is_some_and(|sources| sources.iter().any(|s| s == "faq:faq-02")),
+        "{trace:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_model_endpoint_on_a_private_address_is_refused_unless_the_host_allows_it() {
+    // Plugins may reach the stubs; the LLM client keeps the default policy.
+    let shop = Shop::start_with(
+        &["catalog"],
+        false,
+        "\n[plugins]\nallow_private_network = true\n",
+    )
+    .await;
+    shop.llm.otherwise(Reply::text("never asked"));
+    let mut visitor = shop.visitor().await;
+    visitor.say("c-1", QUESTION).await;
+    assert_eq!(text(&visitor.bot_reply().await), shop.unknown_text().await);
+    assert!(
+        shop.llm.requests().is_empty(),
+        "nothing reached the private address"
+    );
+    let (_, trace) = shop.last_trace().await;
+    assert_eq!(trace["stop"], "model_error");
+    assert!(
+        trace["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("private address")
+                && error.contains("allow_private_network")),
         "{trace:#}"
     );
 }

@@ -53,17 +53,19 @@ const SETTINGS_TTL: Duration = Duration::from_secs(5);
 impl TurnRunner {
     /// A runner writing to `store`, announcing to `live`, waking the dispatcher with
     /// `outbox_wake`. Without `plugins`, bots run no middleware and their LLM gets no tools;
-    /// without `knowledge`, only exact FAQ matches answer.
+    /// without `knowledge`, only exact FAQ matches answer; bots with an LLM reach it
+    /// through `llm`.
     pub fn new(
         store: Arc<dyn Store>,
         plugins: Option<Arc<PluginRegistry>>,
         live: Arc<LiveHub>,
         outbox_wake: Arc<Notify>,
         knowledge: Option<Arc<Knowledge>>,
+        llm: LlmClient,
     ) -> Self {
         Self {
             orchestrator: Orchestrator::new(Arc::clone(&store), knowledge)
-                .with_agent(Arc::new(Agent::new(LlmClient::new(), plugins.clone()))),
+                .with_agent(Arc::new(Agent::new(llm, plugins.clone()))),
             store,
             plugins,
             live,

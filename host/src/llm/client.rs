@@ -1,11 +1,14 @@
 //! The OpenAI-compatible chat-completions client: one call with its deadline, retried with
 //! backoff on 429, 5xx and timeouts (the server's `Retry-After` respected up to a cap).
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::settings::LlmSettings;
+use super::settings::{LlmHostConfig, LlmSettings};
 use super::wire::{ChatMessage, ChatRequest, ChatResponse, ToolDefinition, Usage};
 use crate::delivery::retry::RetryPolicy;
+use crate::plugins::is_private;
 
 /// Why a model call failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -29,6 +32,12 @@ pub enum LlmError {
     /// The answer is not a chat completion with a message.
     #[error("the model endpoint's answer is not a chat completion: {0}")]
     BadAnswer(String),
+    /// The endpoint is on a private address and the host does not allow that.
+    #[error(
+        "the model endpoint {0} is on a private address; this host allows that only with \
+         [llm] allow_private_network = true"
+    )]
+    PrivateAddress(String),
 }
 
 impl LlmError {
@@ -37,7 +46,7 @@ impl LlmError {
         match self {
             Self::Timeout(_) | Self::Unreachable(_) => true,
             Self::Status { status, .. } => *status == 429 || *status >= 500,
-            Self::BadAnswer(_) => false,
+            Self::BadAnswer(_) | Self::PrivateAddress(_) => false,
         }
     }
 }
@@ -67,22 +76,23 @@ const EXCERPT_CHARS: usize = 300;
 #[derive(Clone)]
 pub struct LlmClient {
     http: reqwest::Client,
-}
-
-impl Default for LlmClient {
-    fn default() -> Self {
-        Self::new()
-    }
+    allow_private_network: bool,
 }
 
 impl LlmClient {
-    /// A client with its own connection pool.
-    pub fn new() -> Self {
+    /// A client with its own connection pool, reaching private addresses only when
+    /// `policy` allows.
+    pub fn new(policy: &LlmHostConfig) -> Self {
+        let mut builder =
+            reqwest::Client::builder().user_agent(concat!("loa/", env!("CARGO_PKG_VERSION")));
+        if !policy.allow_private_network {
+            // Names are checked after resolution, so a public name pointing at 10.0.0.1
+            // is refused too; IP literals are checked before the request.
+            builder = builder.dns_resolver(Arc::new(PublicOnly));
+        }
         Self {
-            http: reqwest::Client::builder()
-                .user_agent(concat!("loa/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .unwrap_or_default(),
+            http: builder.build().unwrap_or_default(),
+            allow_private_network: policy.allow_private_network,
         }
     }
 
@@ -139,6 +149,18 @@ impl LlmClient {
             "{}/chat/completions",
             settings.base_url.trim().trim_end_matches('/')
         );
+        if !self.allow_private_network
+            && let Ok(parsed) = reqwest::Url::parse(&url)
+        {
+            let host = parsed.host_str().unwrap_or_default();
+            let literal = host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>();
+            if literal.is_ok_and(is_private) || host.eq_ignore_ascii_case("localhost") {
+                return Err(LlmError::PrivateAddress(host.to_owned()));
+            }
+        }
         let mut builder = self
             .http
             .post(url)
@@ -200,6 +222,8 @@ fn completion(
 fn sent(settings: &LlmSettings, error: reqwest::Error) -> LlmError {
     if error.is_timeout() {
         LlmError::Timeout(settings.timeout_ms)
+    } else if let Some(refused) = private_refusal(&error) {
+        LlmError::PrivateAddress(refused)
     } else {
         // reqwest's own message ("error sending request") hides the cause; the chain has it.
         let mut message = error.to_string();
@@ -210,6 +234,43 @@ fn sent(settings: &LlmSettings, error: reqwest::Error) -> LlmError {
         }
         LlmError::Unreachable(message)
     }
+}
+
+/// Resolves names like the system does, keeping only public addresses.
+struct PublicOnly;
+
+/// The resolver's refusal: every address of `name` is private.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} resolves to private addresses only")]
+struct OnlyPrivate(String);
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = all
+                .into_iter()
+                .filter(|address| !is_private(address.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(Box::new(OnlyPrivate(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The host name when `error` comes from [`PublicOnly`] refusing it.
+fn private_refusal(error: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(OnlyPrivate(host)) = cause.downcast_ref::<OnlyPrivate>() {
+            return Some(host.clone());
+        }
+        source = cause.source();
+    }
+    None
 }
 
 /// `Retry-After` in ms: delta-seconds, or an HTTP date.

@@ -9,4 +9,4 @@ pub mod wire;
 
 pub(crate) use client::excerpt;
 pub use client::{Completion, LlmClient, LlmError};
-pub use settings::{LlmSettings, Price};
+pub use settings::{LlmHostConfig, LlmSettings, Price};

@@ -52,6 +52,17 @@ impl Default for LlmSettings {
     }
 }
 
+/// The host's policy for every bot's model endpoint (`[llm]` in `loa.toml`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmHostConfig {
+    /// Let bots' `llm.base_url` reach loopback, private and link-local addresses. Default
+    /// false: a tenant's admin must not make this host probe its own network (cloud metadata
+    /// at 169.254.169.254 …). Set it to run a model on this machine or the shop's LAN
+    /// (llama.cpp, Ollama).
+    pub allow_private_network: bool,
+}
+
 /// What a model's tokens cost, in US dollars per million.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

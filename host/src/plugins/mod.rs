@@ -14,6 +14,7 @@ mod lifecycle;
 mod loaded;
 pub mod manifest;
 mod outbound_http;
+pub(crate) use outbound_http::is_private;
 pub mod registry;
 mod response_size;
 mod sandbox;
