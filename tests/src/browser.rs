@@ -137,6 +137,15 @@ impl Browser {
         root
     }
 
+    /// Saves a screenshot of the current window as `tests/artifacts/{name}` (the folder is
+    /// made when missing: a fresh clone has none).
+    pub async fn save_screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let artifacts = crate::workspace_root().join("tests/artifacts");
+        std::fs::create_dir_all(&artifacts).expect("create tests/artifacts");
+        std::fs::write(artifacts.join(name), png).expect("save the screenshot");
+    }
+
     /// Ends the WebDriver session (Chromium exits), then chromedriver.
     pub async fn close(self) {
         let Browser {

@@ -809,12 +809,7 @@ async fn the_console_shows_each_step_and_tool_call_of_an_agentic_turn() {
         summary.contains("gpt-4o-mini") && summary.contains("đã trả lời"),
         "{summary}"
     );
-    let png = browser.client().screenshot().await.expect("a screenshot");
-    std::fs::write(
-        workspace_root().join("tests/artifacts/console-agent.png"),
-        png,
-    )
-    .expect("write the screenshot");
+    browser.save_screenshot("console-agent.png").await;
     browser.close().await;
 }
 

@@ -188,10 +188,7 @@ async fn press_enter(browser: &Browser, css: &str) {
 
 /// Saves a screenshot of the current window as `tests/artifacts/{name}`.
 async fn screenshot(browser: &Browser, name: &str) {
-    let png = browser.client().screenshot().await.expect("a screenshot");
-    let artifacts = workspace_root().join("tests/artifacts");
-    std::fs::create_dir_all(&artifacts).expect("create tests/artifacts");
-    std::fs::write(artifacts.join(name), png).expect("save the screenshot");
+    browser.save_screenshot(name).await;
 }
 
 /// Waits for a widget bubble from `sender` whose text satisfies the JS predicate
