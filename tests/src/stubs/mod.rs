@@ -3,6 +3,7 @@
 
 pub mod openai;
 pub mod orders;
+pub mod telegram;
 
 use std::convert::Infallible;
 use std::future::Future;
