@@ -1,6 +1,7 @@
 //! Local stand-ins for servers no test machine can reach, speaking their documented
 //! protocols over real HTTP on loopback, recording every request, with faults on demand.
 
+pub mod messenger;
 pub mod openai;
 pub mod orders;
 pub mod telegram;
