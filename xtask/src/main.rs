@@ -82,6 +82,11 @@ fn workspace_root() -> anyhow::Result<PathBuf> {
 fn cargo() -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.env("CARGO_TARGET_DIR", target_dir());
+    if std::env::var_os("CI").is_some() {
+        // Each CI run builds a fresh clone's crates from scratch: incremental caches only
+        // pile up (11 GB in a few runs here, enough to fill the disk mid-link).
+        command.env("CARGO_INCREMENTAL", "0");
+    }
     command
 }
 
