@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod browser;
+pub mod channels;
 pub mod http;
 pub mod serve;
 pub mod sse;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
 use loa_e2e::accounts::{DEMO_OWNER, call, demo_shop_with_owner, login};
+use loa_e2e::channels;
 use loa_e2e::http::{Answer, send};
 use loa_e2e::serve::Server;
 use loa_e2e::stubs::messenger::{Fault, GraphApi, Recorded};
@@ -56,26 +57,20 @@ impl Page {
             token,
             graph,
         };
-        let grants = json!({"enabled": true, "http_grants": ["127.0.0.1"]});
-        let answer = page
-            .api("PUT", "/v1/tenants/may/plugins/messenger", Some(&grants))
-            .await;
-        assert_eq!(answer.status, 200, "{}", answer.text());
-        let channel = json!({
-            "id": CHANNEL,
-            "bot_id": "may",
-            "kind": {"type": "plugin", "plugin": "messenger"},
-            "secrets": {
-                "page_access_token": PAGE_TOKEN,
-                "app_secret": APP_SECRET,
-                "verify_token": VERIFY_TOKEN,
-                "api_base_url": page.graph.base_url,
-            }
+        let secrets = json!({
+            "page_access_token": PAGE_TOKEN,
+            "app_secret": APP_SECRET,
+            "verify_token": VERIFY_TOKEN,
+            "api_base_url": page.graph.base_url,
         });
-        let answer = page
-            .api("POST", "/v1/tenants/may/channels", Some(&channel))
-            .await;
-        assert_eq!(answer.status, 201, "{}", answer.text());
+        channels::connect(
+            page.server.base_url(),
+            &page.token,
+            "messenger",
+            CHANNEL,
+            secrets,
+        )
+        .await;
         page
     }
 

@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use loa_e2e::accounts::{DEMO_OWNER, call, demo_shop_with_owner, login};
+use loa_e2e::channels;
 use loa_e2e::http::{Answer, send};
 use loa_e2e::serve::Server;
 use loa_e2e::stubs::telegram::{Fault, Recorded, TelegramApi};
@@ -56,26 +57,19 @@ impl Shop {
             token,
             telegram,
         };
-        // The channel's plugin runs with the tenant's grants: the stub's address.
-        let grants = json!({"enabled": true, "config": {}, "http_grants": ["127.0.0.1"]});
-        let granted = shop
-            .api("PUT", "/v1/tenants/may/plugins/telegram", Some(&grants))
-            .await;
-        assert_eq!(granted.status, 200, "{}", granted.text());
-        let channel = json!({
-            "id": CHANNEL,
-            "bot_id": "may",
-            "kind": {"type": "plugin", "plugin": "telegram"},
-            "secrets": {
-                "bot_token": BOT_TOKEN,
-                "webhook_secret": WEBHOOK_SECRET,
-                "api_base_url": shop.telegram.base_url,
-            }
+        let secrets = json!({
+            "bot_token": BOT_TOKEN,
+            "webhook_secret": WEBHOOK_SECRET,
+            "api_base_url": shop.telegram.base_url,
         });
-        let created = shop
-            .api("POST", "/v1/tenants/may/channels", Some(&channel))
-            .await;
-        assert_eq!(created.status, 201, "{}", created.text());
+        channels::connect(
+            shop.server.base_url(),
+            &shop.token,
+            "telegram",
+            CHANNEL,
+            secrets,
+        )
+        .await;
         shop
     }
 
