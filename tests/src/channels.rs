@@ -30,3 +30,34 @@ pub async fn connect(base_url: &str, token: &str, plugin: &str, channel_id: &str
     .await;
     assert_eq!(created.status, 201, "{}", created.text());
 }
+
+/// Tenant `may`'s conversations, as the admin API lists them.
+pub async fn conversations(base_url: &str, token: &str) -> Vec<Value> {
+    let answer = call(
+        base_url,
+        Some(token),
+        "GET",
+        "/v1/tenants/may/conversations",
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    answer.json["conversations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The messages of tenant `may`'s only conversation, oldest first.
+pub async fn only_conversation_messages(base_url: &str, token: &str) -> Vec<Value> {
+    let conversations = conversations(base_url, token).await;
+    assert_eq!(conversations.len(), 1, "{conversations:#?}");
+    let id = conversations[0]["id"].as_str().expect("an id");
+    let path = format!("/v1/tenants/may/conversations/{id}/messages");
+    let answer = call(base_url, Some(token), "GET", &path, None).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    answer.json["messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}

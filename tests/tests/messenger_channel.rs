@@ -135,26 +135,12 @@ impl Page {
     }
 
     async fn conversations(&self) -> Vec<Value> {
-        let answer = self.api("GET", "/v1/tenants/may/conversations", None).await;
-        assert_eq!(answer.status, 200, "{}", answer.text());
-        answer.json["conversations"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        channels::conversations(self.server.base_url(), &self.token).await
     }
 
     /// The messages of the only conversation, oldest first.
     async fn messages(&self) -> Vec<Value> {
-        let conversations = self.conversations().await;
-        assert_eq!(conversations.len(), 1, "{conversations:#?}");
-        let id = conversations[0]["id"].as_str().expect("an id");
-        let path = format!("/v1/tenants/may/conversations/{id}/messages");
-        let answer = self.api("GET", &path, None).await;
-        assert_eq!(answer.status, 200, "{}", answer.text());
-        answer.json["messages"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        channels::only_conversation_messages(self.server.base_url(), &self.token).await
     }
 }
 
