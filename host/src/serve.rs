@@ -16,7 +16,7 @@ use crate::conversation::handover::timers;
 use crate::conversation::live::LiveHub;
 use crate::conversation::pipeline::InboxWorkers;
 use crate::conversation::turn::TurnRunner;
-use crate::delivery::Dispatcher;
+use crate::delivery::{Dispatcher, OutboundDesk};
 use crate::http::widget::WidgetState;
 use crate::http::{AppState, router};
 use crate::knowledge::Knowledge;
@@ -72,6 +72,11 @@ pub async fn serve(
         Arc::clone(&live),
         Arc::clone(&outbox_wake),
     ));
+    let outbound = Arc::new(OutboundDesk::new(
+        Arc::clone(&store),
+        Arc::clone(&live),
+        Arc::clone(&outbox_wake),
+    ));
     let dispatcher = Dispatcher::new(
         Arc::clone(&store),
         plugins.clone(),
@@ -96,6 +101,7 @@ pub async fn serve(
         knowledge,
         turns: Arc::clone(&turns),
         handover,
+        outbound,
         limits: Arc::new(crate::http::limits::RateLimits::new(
             &config.http.rate_limits,
         )),

@@ -16,6 +16,8 @@ mod audit;
 mod console;
 #[path = "store_contract/conversations.rs"]
 mod conversations;
+#[path = "store_contract/deliveries.rs"]
+mod deliveries;
 #[path = "store_contract/directory.rs"]
 mod directory;
 #[path = "store_contract/embeddings.rs"]

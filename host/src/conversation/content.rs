@@ -107,6 +107,103 @@ impl Content {
     }
 }
 
+/// Longest text a person or a shop's system may send in one message, in characters: what
+/// every channel carries (split into parts by the channel plugin where it must).
+pub const MAX_SENT_TEXT_CHARS: usize = 4_000;
+/// Most chips, buttons, cards or attachments in one sent message.
+pub const MAX_SENT_PARTS: usize = 10;
+
+impl Content {
+    /// Whether a message written outside the bot (an operator, the API) can be sent:
+    /// something to show, text within [`MAX_SENT_TEXT_CHARS`], at most [`MAX_SENT_PARTS`]
+    /// of each kind of part, titles not empty, links `https://` or `http://`. The error
+    /// says what is wrong, for a 400 answer.
+    pub fn check_sendable(&self) -> Result<(), String> {
+        let has_text = self
+            .text
+            .as_deref()
+            .is_some_and(|text| !text.trim().is_empty());
+        // Chips and buttons hang under something; on their own no channel shows them.
+        if !has_text && self.attachments.is_empty() && self.cards.is_empty() {
+            return Err("the message is empty: give text, attachments or cards".into());
+        }
+        if let Some(text) = &self.text {
+            let chars = text.chars().count();
+            if chars > MAX_SENT_TEXT_CHARS {
+                return Err(format!(
+                    "text has {chars} characters; at most {MAX_SENT_TEXT_CHARS}"
+                ));
+            }
+        }
+        let counts = [
+            ("quick_replies", self.quick_replies.len()),
+            ("buttons", self.buttons.len()),
+            ("cards", self.cards.len()),
+            ("attachments", self.attachments.len()),
+        ];
+        if let Some((name, count)) = counts.iter().find(|(_, count)| *count > MAX_SENT_PARTS) {
+            return Err(format!("{count} {name}; at most {MAX_SENT_PARTS}"));
+        }
+        if self
+            .quick_replies
+            .iter()
+            .any(|quick| quick.title.trim().is_empty())
+        {
+            return Err("a quick reply has an empty title".into());
+        }
+        for attachment in &self.attachments {
+            check_link("attachments[].url", &attachment.url)?;
+            if attachment.mime.trim().is_empty() {
+                return Err("an attachment has an empty mime type".into());
+            }
+        }
+        check_buttons("buttons", &self.buttons)?;
+        for card in &self.cards {
+            if card.title.trim().is_empty() {
+                return Err("a card has an empty title".into());
+            }
+            if let Some(url) = &card.image_url {
+                check_link("cards[].image_url", url)?;
+            }
+            check_buttons("cards[].buttons", &card.buttons)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_buttons(field: &str, buttons: &[Button]) -> Result<(), String> {
+    if buttons.len() > MAX_SENT_PARTS {
+        return Err(format!(
+            "{} {field}; at most {MAX_SENT_PARTS}",
+            buttons.len()
+        ));
+    }
+    for button in buttons {
+        if button.title.trim().is_empty() {
+            return Err(format!("a button in {field} has an empty title"));
+        }
+        match &button.action {
+            ButtonAction::OpenUrl(url) => check_link(&format!("{field}[].action.open_url"), url)?,
+            ButtonAction::Postback(payload) | ButtonAction::Call(payload)
+                if payload.trim().is_empty() =>
+            {
+                return Err(format!("a button in {field} has an empty action"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_link(field: &str, url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "https" | "http") && parsed.host().is_some() => {
+            Ok(())
+        }
+        _ => Err(format!("{field} must be an http(s) URL, not '{url}'")),
+    }
+}
+
 impl From<wit::ButtonAction> for ButtonAction {
     fn from(action: wit::ButtonAction) -> Self {
         match action {

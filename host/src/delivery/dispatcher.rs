@@ -117,7 +117,12 @@ impl Dispatcher {
         let sent = match self.send(&item).await {
             Ok(sent) => sent,
             Err(error) => Sent {
-                result: self.failure(row.id, row.attempts, format!("store: {error}"), None),
+                result: self.failure(
+                    row.id,
+                    row.budget_attempts(),
+                    format!("store: {error}"),
+                    None,
+                ),
                 provider_response: None,
             },
         };
@@ -234,7 +239,12 @@ impl Dispatcher {
             Ok(bound) => bound,
             Err(error) => {
                 return Ok(Sent {
-                    result: self.failure(row.id, row.attempts, format!("plugin: {error}"), None),
+                    result: self.failure(
+                        row.id,
+                        row.budget_attempts(),
+                        format!("plugin: {error}"),
+                        None,
+                    ),
                     provider_response: None,
                 });
             }
@@ -259,13 +269,18 @@ impl Dispatcher {
                 provider_response: receipt.provider_response,
             },
             Ok(Err(wit::DeliveryError::Transient(failure))) => Sent {
-                result: self.failure(row.id, row.attempts, failure.reason, failure.retry_after_ms),
+                result: self.failure(
+                    row.id,
+                    row.budget_attempts(),
+                    failure.reason,
+                    failure.retry_after_ms,
+                ),
                 provider_response: None,
             },
             Ok(Err(wit::DeliveryError::Permanent(reason))) => dead(reason),
             // The plugin itself failed (trap, timeout, breaker): maybe fixed later.
             Err(error) => Sent {
-                result: self.failure(row.id, row.attempts, error.to_string(), None),
+                result: self.failure(row.id, row.budget_attempts(), error.to_string(), None),
                 provider_response: None,
             },
         })

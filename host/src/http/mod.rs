@@ -80,6 +80,8 @@ pub struct AppState {
     pub widget: Arc<widget::WidgetState>,
     /// FAQ and document retrieval, when the embedding model is available.
     pub knowledge: Option<Arc<crate::knowledge::Knowledge>>,
+    /// Proactive messages and retried dead letters.
+    pub outbound: Arc<crate::delivery::OutboundDesk>,
     /// Operators' moves and replies, and the handover timers' actions.
     pub handover: Arc<crate::conversation::handover::desk::HandoverDesk>,
     /// The turn runner (its orchestrator caches FAQs: admin writes invalidate them).

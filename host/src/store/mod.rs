@@ -5,6 +5,7 @@ mod accounts;
 pub(crate) mod codec;
 pub(crate) mod console;
 mod conversations;
+mod deliveries;
 mod handover;
 mod knowledge;
 mod model;
@@ -25,6 +26,7 @@ pub use console::{ConsoleStore, InboxEntry, OperatorPresence, PresenceStatus};
 pub use conversations::{
     ConversationOpening, ConversationStore, StoredDecision, TurnCommit, TurnCommitted,
 };
+pub use deliveries::{DeliveryFilter, DeliveryStore, QueueOutcome, QueuedMessage, Requeue};
 pub use handover::{
     HandoverEvent, HandoverMove, HandoverNote, HandoverStore, MoveOutcome, OperatorReply,
     PeopleConversation, ReplyOutcome,
@@ -68,14 +70,15 @@ pub enum StoreError {
 }
 
 /// Everything the host persists. Every tenant-scoped method takes the tenant explicitly.
-/// Conversations, handover, the console's reads, the pipeline's queues, knowledge and accounts are in the
-/// supertraits.
+/// Conversations, handover, the console's reads, the pipeline's queues, the deliveries API,
+/// knowledge and accounts are in the supertraits.
 #[async_trait]
 pub trait Store:
     ConversationStore
     + HandoverStore
     + ConsoleStore
     + QueueStore
+    + DeliveryStore
     + KnowledgeStore
     + AccountStore
     + Send

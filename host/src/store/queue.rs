@@ -120,6 +120,21 @@ pub struct OutboxRow {
     pub next_attempt_at_ms: i64,
     /// The last failure.
     pub last_error: Option<String>,
+    /// Attempts already spent when the current retry budget began: 0, or the attempts
+    /// made before an admin retried the row as a dead letter. Backoff and giving up count
+    /// `attempts - attempt_base`.
+    pub attempt_base: u32,
+    /// When it was queued, ms since the Unix epoch.
+    pub created_at_ms: i64,
+    /// When its status last changed, ms since the Unix epoch.
+    pub updated_at_ms: i64,
+}
+
+impl OutboxRow {
+    /// Attempts in the current retry budget (this one included while it is being sent).
+    pub fn budget_attempts(&self) -> u32 {
+        self.attempts.saturating_sub(self.attempt_base)
+    }
 }
 
 /// An outbox row handed to a dispatcher, with the message it delivers.

@@ -1,11 +1,11 @@
 //! Extractors of the admin API whose refusals are JSON errors like every other answer
 //! (axum's own answer in plain text, which no API client can parse): a JSON body, the
-//! query string and path parameters.
+//! query string, path parameters and the `Idempotency-Key` header.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::http::ApiError;
@@ -99,5 +99,23 @@ where
                     rejection.body_text(),
                 )
             })
+    }
+}
+
+/// The `Idempotency-Key` header, or 400 `invalid_idempotency_key`.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().ok().filter(|key| {
+        (1..=100).contains(&key.len()) && key.bytes().all(|byte| byte.is_ascii_graphic())
+    });
+    match key {
+        Some(key) => Ok(Some(key.to_owned())),
+        None => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 100 visible ASCII characters",
+        )),
     }
 }

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use super::audit;
 use super::caller::{Access, Caller};
 use super::conversations::load_conversation;
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiJson, ApiPath, idempotency_key};
 use crate::auth::Permission;
 use crate::conversation::Content;
 use crate::conversation::content::QuickReply;
@@ -63,11 +63,6 @@ struct ReplyAnswer {
     /// `true` when an earlier request with the same `Idempotency-Key` stored it.
     repeated: bool,
 }
-
-/// Longest operator reply, in characters: what every channel carries in one message.
-const MAX_REPLY_CHARS: usize = 4_000;
-/// Most quick replies under one message.
-const MAX_QUICK_REPLIES: usize = 10;
 
 /// Checks the caller may answer in the tenant and is a person; returns their user id.
 async fn operator(
@@ -321,52 +316,13 @@ async fn reply(
 
 /// The reply's content, or 400 `invalid_reply` saying what is wrong.
 fn reply_content(body: ReplyBody) -> Result<Content, ApiError> {
-    let invalid =
-        |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_reply", message);
-    let text = body.text.trim();
-    if text.is_empty() {
-        return Err(invalid("text is empty".into()));
-    }
-    let chars = text.chars().count();
-    if chars > MAX_REPLY_CHARS {
-        return Err(invalid(format!(
-            "text has {chars} characters; at most {MAX_REPLY_CHARS}"
-        )));
-    }
-    if body.quick_replies.len() > MAX_QUICK_REPLIES {
-        return Err(invalid(format!(
-            "{} quick replies; at most {MAX_QUICK_REPLIES}",
-            body.quick_replies.len()
-        )));
-    }
-    if body
-        .quick_replies
-        .iter()
-        .any(|quick| quick.title.trim().is_empty())
-    {
-        return Err(invalid("a quick reply has an empty title".into()));
-    }
-    Ok(Content {
-        text: Some(text.to_owned()),
+    let content = Content {
+        text: Some(body.text.trim().to_owned()),
         quick_replies: body.quick_replies,
         ..Content::default()
-    })
-}
-
-/// The `Idempotency-Key` header, or 400 `invalid_idempotency_key`.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
     };
-    let key = value.to_str().ok().filter(|key| {
-        (1..=100).contains(&key.len()) && key.bytes().all(|byte| byte.is_ascii_graphic())
-    });
-    match key {
-        Some(key) => Ok(Some(key.to_owned())),
-        None => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1 to 100 visible ASCII characters",
-        )),
-    }
+    content
+        .check_sendable()
+        .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, "invalid_reply", message))?;
+    Ok(content)
 }

@@ -1,6 +1,7 @@
 //! The admin REST API under `/v1/`: logins and tokens, tenants, members, API keys, bots,
 //! channels, plugins, a bot's FAQ and documents, conversations, operators' handover moves,
-//! the console's inbox, presence and live feed, and the audit log. Every
+//! the console's inbox, presence and live feed, deliveries and dead letters, proactive
+//! messages, and the audit log. Every
 //! route but logging in needs a bearer token ([`caller`]); every tenant route checks the
 //! caller's role or key scopes against the permission table (`crate::auth::roles`)
 //! before it reads the body (handlers take `Result<ApiJson<T>, ApiError>` and unwrap it
@@ -13,6 +14,7 @@ mod bots;
 pub mod caller;
 mod channels;
 mod conversations;
+mod deliveries;
 mod documents;
 pub mod extract;
 mod faq;
@@ -22,6 +24,7 @@ mod inbox;
 mod live;
 mod masked;
 mod members;
+mod messages;
 pub mod openapi;
 mod pages;
 mod plugins;
@@ -70,6 +73,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(faq::routes())
         .merge(documents::routes())
         .merge(conversations::routes())
+        .merge(deliveries::routes())
+        .merge(messages::routes())
         .merge(handover::routes())
         .merge(history::routes())
         .merge(inbox::routes())

@@ -47,6 +47,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0007_presence.sql",
         include_str!("../../../../migrations/postgres/0007_presence.sql"),
     ),
+    (
+        8,
+        "0008_deliveries.sql",
+        include_str!("../../../../migrations/postgres/0008_deliveries.sql"),
+    ),
 ];
 
 /// The lock key: migrations of different schemas (one per test, one per deployment) do

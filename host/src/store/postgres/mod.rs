@@ -8,6 +8,7 @@ mod api_keys;
 mod audit;
 mod console;
 mod conversations;
+mod deliveries;
 mod directory;
 mod error;
 mod handover;

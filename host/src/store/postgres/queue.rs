@@ -16,7 +16,7 @@ use super::error::database;
 use super::statements::{
     LockSpace, column, counter, execute, limit, lock, query, query_one, query_opt,
 };
-use super::turns::{MESSAGE_COLUMNS, message_from_row};
+use super::turns::{message_from_row, prefixed_message_columns};
 use crate::store::codec::{decode, encode};
 use crate::store::{
     AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
@@ -50,10 +50,11 @@ fn inbox_event_from_row(row: &Row) -> Result<InboxEvent, StoreError> {
     })
 }
 
-const OUTBOX_COLUMNS: &str = "id, tenant_id, channel_id, conversation_id, message_id, \
-    idempotency_key, status, attempts, next_attempt_at_ms, last_error";
+pub(super) const OUTBOX_COLUMNS: &str = "id, tenant_id, channel_id, conversation_id, message_id, \
+    idempotency_key, status, attempts, next_attempt_at_ms, last_error, attempt_base, \
+    created_at_ms, updated_at_ms";
 
-fn outbox_from_row(row: &Row) -> Result<OutboxRow, StoreError> {
+pub(super) fn outbox_from_row(row: &Row) -> Result<OutboxRow, StoreError> {
     let status: &str = column(row, "status")?;
     Ok(OutboxRow {
         id: column(row, "id")?,
@@ -67,6 +68,9 @@ fn outbox_from_row(row: &Row) -> Result<OutboxRow, StoreError> {
         attempts: counter(row, "attempts")?,
         next_attempt_at_ms: column(row, "next_attempt_at_ms")?,
         last_error: column(row, "last_error")?,
+        attempt_base: counter(row, "attempt_base")?,
+        created_at_ms: column(row, "created_at_ms")?,
+        updated_at_ms: column(row, "updated_at_ms")?,
     })
 }
 
@@ -236,11 +240,7 @@ impl QueueStore for PostgresStore {
         max: u32,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         // One row per conversation, the oldest unfinished one: replies arrive in order.
-        let message_columns = MESSAGE_COLUMNS
-            .split(", ")
-            .map(|name| format!("m.{name} AS m_{name}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let message_columns = prefixed_message_columns();
         let rows = query(
             &self.client().await?,
             &format!(

@@ -37,6 +37,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0006_presence.sql",
         include_str!("../../../../migrations/sqlite/0006_presence.sql"),
     ),
+    (
+        7,
+        "0007_deliveries.sql",
+        include_str!("../../../../migrations/sqlite/0007_deliveries.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction.

@@ -7,6 +7,7 @@ mod audit;
 mod checkpoint;
 mod console;
 mod conversations;
+mod deliveries;
 mod handover;
 mod knowledge;
 mod kv;

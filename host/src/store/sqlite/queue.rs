@@ -130,12 +130,16 @@ pub(super) fn mark_inbox_done(connection: &Connection, id: i64) -> Result<(), St
     Ok(())
 }
 
-const OUTBOX_COLUMNS: &str = "o.id, o.tenant_id, o.channel_id, o.conversation_id, o.message_id, \
-    o.idempotency_key, o.status, o.attempts, o.next_attempt_at_ms, o.last_error";
+pub(super) const OUTBOX_COLUMNS: &str = "o.id, o.tenant_id, o.channel_id, o.conversation_id, o.message_id, \
+    o.idempotency_key, o.status, o.attempts, o.next_attempt_at_ms, o.last_error, o.attempt_base, \
+    o.created_at_ms, o.updated_at_ms";
 
-type RawOutbox = (OutboxRow, String);
+/// Columns of [`OUTBOX_COLUMNS`]: a message's columns follow from this index.
+pub(super) const OUTBOX_COLUMN_COUNT: usize = 13;
 
-fn raw_outbox(row: &Row<'_>) -> rusqlite::Result<RawOutbox> {
+pub(super) type RawOutbox = (OutboxRow, String);
+
+pub(super) fn raw_outbox(row: &Row<'_>) -> rusqlite::Result<RawOutbox> {
     Ok((
         OutboxRow {
             id: row.get(0)?,
@@ -148,12 +152,15 @@ fn raw_outbox(row: &Row<'_>) -> rusqlite::Result<RawOutbox> {
             attempts: row.get(7)?,
             next_attempt_at_ms: row.get(8)?,
             last_error: row.get(9)?,
+            attempt_base: row.get(10)?,
+            created_at_ms: row.get(11)?,
+            updated_at_ms: row.get(12)?,
         },
         row.get(6)?,
     ))
 }
 
-fn outbox_from_raw((mut row, status): RawOutbox) -> Result<OutboxRow, StoreError> {
+pub(super) fn outbox_from_raw((mut row, status): RawOutbox) -> Result<OutboxRow, StoreError> {
     row.status = OutboxStatus::parse(&status)
         .ok_or_else(|| StoreError::Corrupt(format!("outbox status '{status}'")))?;
     Ok(row)
@@ -184,7 +191,7 @@ pub(super) fn outbox_claim(
             .map_err(backend)?;
         let rows = statement
             .query_map(params![now_ms, limit], |row| {
-                Ok((raw_outbox(row)?, raw_message(row, 10)?))
+                Ok((raw_outbox(row)?, raw_message(row, OUTBOX_COLUMN_COUNT)?))
             })
             .map_err(backend)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(backend)?
@@ -201,6 +208,7 @@ pub(super) fn outbox_claim(
             .map_err(backend)?;
         row.status = OutboxStatus::Sending;
         row.attempts += 1;
+        row.updated_at_ms = now_ms;
         items.push(OutboxItem {
             row,
             message: message_from_raw(message)?,

@@ -1,0 +1,243 @@
+//! `POST /v1/bots/{bot}/messages`: a shop's own systems send a message to a customer
+//! through one of the bot's channels ("your order has shipped"), outside any turn. Needs a
+//! person with `conversations_answer` in the bot's tenant or an API key with
+//! `messages:send`, and an `Idempotency-Key`: a request retried with the same key sends
+//! nothing new and answers with the first result. The message goes through the outbox like
+//! every reply (retried, logged, in order with the conversation's other messages); its
+//! progress is at `GET /v1/tenants/{tenant}/deliveries/{delivery_id}`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::audit;
+use super::caller::{Caller, Who};
+use super::extract::{ApiJson, ApiPath, idempotency_key};
+use crate::auth::Permission;
+use crate::conversation::Content;
+use crate::conversation::model::{Bot, Channel, Message, NewMessage, Sender};
+use crate::delivery::{Proactive, ProactiveOutcome};
+use crate::http::{ApiError, AppState};
+use crate::store::QueueOutcome;
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(send))
+}
+
+/// Longest channel user id accepted: every channel's ids are far shorter.
+const MAX_USER_ID_CHARS: usize = 200;
+
+/// Who receives the message.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Recipient {
+    /// The channel's id for the customer: a Zalo user id, a Messenger PSID, a Telegram
+    /// chat id, a widget visitor id.
+    channel_user_id: String,
+}
+
+/// `POST /v1/bots/{bot}/messages`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SendBody {
+    /// One of the bot's channels (`GET /v1/tenants/{tenant}/channels`).
+    channel_id: String,
+    /// The customer on that channel.
+    to: Recipient,
+    /// What to send: text up to 4,000 characters, and up to 10 each of quick replies,
+    /// buttons, cards and attachments. The channel renders what it can and degrades the
+    /// rest (cards become numbered text, buttons "reply 1, 2 or 3").
+    message: Content,
+}
+
+/// What was queued.
+#[derive(Debug, Serialize, ToSchema)]
+struct SendAnswer {
+    /// Follow it at `GET /v1/tenants/{tenant}/deliveries/{delivery_id}`.
+    delivery_id: i64,
+    /// The conversation it went into (the customer's open one, or a new one).
+    conversation_id: String,
+    /// The message as stored.
+    message: Message,
+    /// `true` when an earlier request with the same `Idempotency-Key` queued it; nothing
+    /// was sent again.
+    repeated: bool,
+}
+
+/// Sends a message to a customer on one of the bot's channels.
+///
+/// Errors: 400 `invalid_json`, `invalid_message` (empty, too long, too many parts, a bad
+/// link), `invalid_recipient`, `missing_idempotency_key`, `invalid_idempotency_key`;
+/// 403 `forbidden`; 404 `bot_not_found` (also a bot of a tenant the caller cannot send
+/// in), `channel_not_found` (not one of the bot's channels); 409 `channel_disabled`,
+/// `conversation_gone`.
+#[utoipa::path(
+    post,
+    operation_id = "messages_send",
+    path = "/v1/bots/{bot}/messages",
+    tag = "messages",
+    params(
+        ("bot" = String, Path, description = "Bot id"),
+        ("Idempotency-Key" = String, Header, description = "1 to 100 visible ASCII characters, unique per message: a retry with the same key sends nothing new")
+    ),
+    request_body = SendBody,
+    responses(
+        (status = 202, description = "Queued for delivery", body = SendAnswer),
+        (status = 200, description = "Queued by an earlier request with this key", body = SendAnswer)
+    )
+)]
+async fn send(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(bot_id): ApiPath<String>,
+    headers: HeaderMap,
+    body: Result<ApiJson<SendBody>, ApiError>,
+) -> Result<(StatusCode, Json<SendAnswer>), ApiError> {
+    let bot = sender_bot(&state, &caller, &bot_id).await?;
+    let ApiJson(body) = body?;
+    let key = idempotency_key(&headers)?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_idempotency_key",
+            "send an Idempotency-Key header (unique per message), so a retried request cannot send twice",
+        )
+    })?;
+    body.message
+        .check_sendable()
+        .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, "invalid_message", message))?;
+    let channel_user_id = recipient(&body.to)?;
+    let channel = bot_channel(&state, &bot, &body.channel_id).await?;
+    let sender = match &caller.who {
+        Who::User { user, .. } => Sender::Operator(user.id.clone()),
+        // A shop's system speaks as its bot.
+        Who::Key(_) => Sender::Bot,
+    };
+    let ProactiveOutcome {
+        conversation,
+        queued,
+    } = state
+        .outbound
+        .send(Proactive {
+            // Scoped to the tenant: two shops choosing the same key never collide.
+            idempotency_key: format!("api:{}:{key}", bot.tenant_id),
+            bot: bot.clone(),
+            channel,
+            channel_user_id,
+            message: NewMessage {
+                sender,
+                content: body.message,
+            },
+        })
+        .await?;
+    let (status, message, delivery_id, repeated) = match queued {
+        QueueOutcome::Stored { message, outbox_id } => {
+            (StatusCode::ACCEPTED, message, outbox_id, false)
+        }
+        QueueOutcome::Repeated { message, outbox_id } => (StatusCode::OK, message, outbox_id, true),
+        QueueOutcome::NotFound => {
+            // Only if the conversation was deleted between opening and queueing.
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conversation_gone",
+                format!(
+                    "conversation '{}' was removed while the message was queued; send again",
+                    conversation.id
+                ),
+            ));
+        }
+    };
+    if !repeated {
+        audit::by(
+            &state,
+            &caller,
+            &bot.tenant_id,
+            "message.send",
+            Some(delivery_id.to_string()),
+            json!({"bot": bot.id, "channel": conversation.channel_id, "conversation": conversation.id}),
+        )
+        .await;
+    }
+    Ok((
+        status,
+        Json(SendAnswer {
+            delivery_id,
+            conversation_id: message.conversation_id.clone(),
+            message,
+            repeated,
+        }),
+    ))
+}
+
+/// The bot if the caller may send in its tenant. A bot the caller cannot send in is as
+/// unknown as a missing one (404), so bot ids of other shops cannot be probed.
+async fn sender_bot(state: &AppState, caller: &Caller, bot_id: &str) -> Result<Bot, ApiError> {
+    let unknown = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "bot_not_found",
+            format!("no bot '{bot_id}' you can send messages as"),
+        )
+    };
+    let bot = state.store.bot(bot_id).await?.ok_or_else(unknown)?;
+    match caller
+        .require(state, &bot.tenant_id, Permission::ConversationsAnswer)
+        .await
+    {
+        Ok(_) => Ok(bot),
+        // A member or key of this tenant lacking the right learns why.
+        Err(error) if caller_belongs(state, caller, &bot.tenant_id).await => Err(error),
+        Err(_) => Err(unknown()),
+    }
+}
+
+/// Whether the caller is a member or key of `tenant_id` at all.
+async fn caller_belongs(state: &AppState, caller: &Caller, tenant_id: &str) -> bool {
+    caller
+        .require(state, tenant_id, Permission::TenantRead)
+        .await
+        .is_ok()
+}
+
+/// The channel if it is one of the bot's and enabled.
+async fn bot_channel(state: &AppState, bot: &Bot, channel_id: &str) -> Result<Channel, ApiError> {
+    let channel = state
+        .store
+        .channel(channel_id)
+        .await?
+        .filter(|channel| channel.bot_id == bot.id && channel.tenant_id == bot.tenant_id)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "channel_not_found",
+                format!("bot '{}' has no channel '{channel_id}'", bot.id),
+            )
+        })?;
+    if !channel.enabled {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "channel_disabled",
+            format!("channel '{channel_id}' is disabled; enable it to send"),
+        ));
+    }
+    Ok(channel)
+}
+
+/// The recipient's channel user id, or 400 `invalid_recipient`.
+fn recipient(to: &Recipient) -> Result<String, ApiError> {
+    let id = to.channel_user_id.trim();
+    if id.is_empty() || id.chars().count() > MAX_USER_ID_CHARS || id.chars().any(char::is_control) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_recipient",
+            format!(
+                "to.channel_user_id must be 1 to {MAX_USER_ID_CHARS} characters without control characters"
+            ),
+        ));
+    }
+    Ok(id.to_owned())
+}
