@@ -33,7 +33,8 @@ const HOST_CONFIG: &str = "\n[plugins]\nallow_private_network = true\n\n\
 
 /// The demo shop with a Telegram channel for bot `may` pointed at the stub.
 struct Shop {
-    data: tempfile::TempDir,
+    /// The server's data directory, removed when the test ends.
+    _data: tempfile::TempDir,
     server: Server,
     token: String,
     telegram: TelegramApi,
@@ -52,7 +53,7 @@ impl Shop {
         let token = login(server.base_url(), DEMO_OWNER, &password).await.access;
         let telegram = TelegramApi::start(BOT_TOKEN).await;
         let shop = Shop {
-            data,
+            _data: data,
             server,
             token,
             telegram,
@@ -316,3 +317,5 @@ async fn a_button_press_is_answered_and_handled_as_its_payload() {
 
 #[path = "telegram_channel/delivery.rs"]
 mod delivery;
+#[path = "telegram_channel/proactive.rs"]
+mod proactive;

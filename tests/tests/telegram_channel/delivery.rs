@@ -1,9 +1,6 @@
 //! Replies on their way to Telegram: flood control waited out, a blocked bot
-//! dead-lettered, long answers in parts (resumed, not repeated, after a failure), and
+//! dead-lettered (listed, and retried by an admin through the deliveries API), long answers in parts (resumed, not repeated, after a failure), and
 //! quick replies whose payload is over Telegram's 64 bytes coming back intact.
-
-use loa::store::sqlite::SqliteStore;
-use loa::store::{OutboxStatus, QueueStore};
 
 use super::*;
 
@@ -57,8 +54,8 @@ async fn flood_control_is_waited_out_and_the_reply_arrives_once() {
 }
 
 #[tokio::test]
-async fn a_bot_blocked_by_the_customer_is_dead_lettered_after_one_try() {
-    let mut shop = Shop::start().await;
+async fn a_bot_blocked_by_the_customer_is_dead_lettered_after_one_try_and_retried_by_an_admin() {
+    let shop = Shop::start().await;
     shop.telegram.fail_next(1, Fault::Blocked);
     shop.deliver(&text_update(11, CHAT, COD_QUESTION)).await;
     shop.telegram
@@ -76,19 +73,92 @@ async fn a_bot_blocked_by_the_customer_is_dead_lettered_after_one_try() {
     assert_eq!(reply["direction"], "outbound", "{messages:#?}");
     assert_eq!(reply["channel_message_id"], Value::Null, "{reply:#}");
 
-    // The admin API shows no delivery state; the database does.
-    let conversation = reply["conversation_id"].as_str().expect("an id").to_owned();
-    assert!(shop.server.stop(), "loa serve stops cleanly");
-    let store = SqliteStore::open(&shop.data.path().join("loa.sqlite3")).expect("database opens");
-    let outbox = store
-        .outbox_of_conversation("may", &conversation)
-        .await
-        .expect("outbox rows");
-    assert_eq!(outbox.len(), 1, "{outbox:#?}");
-    assert_eq!(outbox[0].status, OutboxStatus::Dead);
-    assert_eq!(outbox[0].attempts, 1);
-    let reason = outbox[0].last_error.clone().unwrap_or_default();
+    // The dead letters: this reply, with the reason and its one attempt.
+    let dead = shop
+        .api("GET", "/v1/tenants/may/deliveries?status=dead", None)
+        .await;
+    assert_eq!(dead.status, 200, "{}", dead.text());
+    let letters = dead.json["deliveries"].as_array().expect("a list").clone();
+    assert_eq!(letters.len(), 1, "{letters:#?}");
+    let letter = &letters[0];
+    assert_eq!(letter["status"], "dead");
+    assert_eq!(letter["attempts"], 1);
+    assert_eq!(letter["message"]["id"], reply["id"], "{letter:#}");
+    assert_eq!(letter["channel_id"], CHANNEL);
+    let reason = letter["last_error"].as_str().unwrap_or_default();
     assert!(reason.contains("bot was blocked by the user"), "{reason}");
+    let id = letter["id"].as_i64().expect("an id");
+    let path = format!("/v1/tenants/may/deliveries/{id}");
+    let one = shop.api("GET", &path, None).await;
+    assert_eq!(one.status, 200, "{}", one.text());
+    assert_eq!(one.json["attempts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(one.json["attempts"][0]["result"], "dead");
+    assert!(one.json["attempts"][0]["elapsed_ms"].is_u64());
+    let sent_so_far = shop
+        .api("GET", "/v1/tenants/may/deliveries?status=sent", None)
+        .await;
+    assert_eq!(
+        sent_so_far.json["deliveries"],
+        json!([]),
+        "{}",
+        sent_so_far.text()
+    );
+
+    // The customer unblocks the bot; an admin retries the letter and it arrives once.
+    let retried = shop.api("POST", &format!("{path}/retry"), None).await;
+    assert_eq!(retried.status, 200, "{}", retried.text());
+    assert_eq!(retried.json["status"], "pending", "{}", retried.text());
+    let sent = shop.messages_in_chat(CHAT, 1).await;
+    assert!(sent[0].text().starts_with(COD_ANSWER_START), "{sent:#?}");
+    let started = std::time::Instant::now();
+    let delivered = loop {
+        let one = shop.api("GET", &path, None).await;
+        if one.json["delivery"]["status"] == "sent" {
+            break one;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "never marked sent: {}",
+            one.text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let results: Vec<&Value> = delivered.json["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|attempt| &attempt["result"])
+        .collect();
+    assert_eq!(results, [&json!("dead"), &json!("sent")]);
+    assert_eq!(delivered.json["attempts"][1]["attempt"], 2);
+    assert!(delivered.json["attempts"][1]["provider_message_id"].is_string());
+
+    // Only dead letters can be retried; another tenant's or a missing one is unknown.
+    let again = shop.api("POST", &format!("{path}/retry"), None).await;
+    assert_eq!(
+        (again.status, error_code(&again)),
+        (409, "not_dead"),
+        "{}",
+        again.text()
+    );
+    let missing = shop
+        .api("POST", "/v1/tenants/may/deliveries/999999/retry", None)
+        .await;
+    assert_eq!(
+        (missing.status, error_code(&missing)),
+        (404, "delivery_not_found")
+    );
+    let bad_status = shop
+        .api("GET", "/v1/tenants/may/deliveries?status=lost", None)
+        .await;
+    assert_eq!(
+        (bad_status.status, error_code(&bad_status)),
+        (400, "invalid_query")
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(shop.telegram.messages_to(CHAT).len(), 1, "sent once");
+    let audit = shop.api("GET", "/v1/tenants/may/audit", None).await;
+    assert!(audit.text().contains("delivery.retry"), "{}", audit.text());
 }
 
 #[tokio::test]

@@ -1,0 +1,263 @@
+//! Proactive messages: a shop's own system (an API key with `messages:send`) sends a
+//! message to a Telegram chat through `POST /v1/bots/{bot}/messages`; it arrives once
+//! however often the request is retried with its `Idempotency-Key`, is followed through
+//! the deliveries API, and the customer's answer lands in the same conversation. Bad
+//! requests are refused with the reason, and nothing reaches Telegram.
+
+use super::*;
+
+const SHIPPED: &str = "Đơn C123 của bạn đã được giao cho đơn vị vận chuyển 🚚";
+
+impl Shop {
+    /// A new API key of tenant `may` with `scopes`; returns the secret.
+    async fn api_key(&self, scopes: &[&str]) -> String {
+        let body = json!({"name": "shop backend", "scopes": scopes});
+        let created = self
+            .api("POST", "/v1/tenants/may/api-keys", Some(&body))
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        created.json["key"].as_str().expect("the key").to_owned()
+    }
+
+    /// `POST /v1/bots/{bot}/messages` as `token` with `idempotency_key` (if any).
+    async fn send_message(
+        &self,
+        bot: &str,
+        token: &str,
+        idempotency_key: Option<&str>,
+        body: &Value,
+    ) -> Answer {
+        let url = format!("{}/v1/bots/{bot}/messages", self.server.base_url());
+        let authorization = format!("Bearer {token}");
+        let mut headers = vec![
+            ("content-type", "application/json"),
+            ("authorization", authorization.as_str()),
+        ];
+        if let Some(key) = idempotency_key {
+            headers.push(("idempotency-key", key));
+        }
+        send("POST", &url, &headers, body.to_string().into_bytes()).await
+    }
+}
+
+fn shipped_notice(text: &str) -> Value {
+    json!({
+        "channel_id": CHANNEL,
+        "to": {"channel_user_id": CHAT.to_string()},
+        "message": {
+            "text": text,
+            "buttons": [{"title": "Theo dõi đơn", "action": {"open_url": "https://may.vn/track/C123"}}]
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_shop_system_sends_a_message_to_a_chat_once_per_key() {
+    let shop = Shop::start().await;
+    let key = shop.api_key(&["messages:send"]).await;
+
+    let first = shop
+        .send_message(
+            "may",
+            &key,
+            Some("order-C123-shipped"),
+            &shipped_notice(SHIPPED),
+        )
+        .await;
+    assert_eq!(first.status, 202, "{}", first.text());
+    assert_eq!(first.json["repeated"], false);
+    assert_eq!(
+        first.json["message"]["sender"]["kind"],
+        "bot",
+        "{}",
+        first.text()
+    );
+    let delivery_id = first.json["delivery_id"].as_i64().expect("a delivery id");
+    let conversation_id = first.json["conversation_id"].as_str().expect("an id");
+
+    let sent = shop.messages_in_chat(CHAT, 1).await;
+    assert_eq!(sent[0].text(), SHIPPED, "{sent:#?}");
+    let keyboard = &sent[0].body["reply_markup"]["inline_keyboard"];
+    assert_eq!(
+        keyboard[0][0],
+        json!({"text": "Theo dõi đơn", "url": "https://may.vn/track/C123"}),
+        "{:#}",
+        sent[0].body
+    );
+
+    // The client timed out and retries, even with another text: the first result stands.
+    let retried = shop
+        .send_message(
+            "may",
+            &key,
+            Some("order-C123-shipped"),
+            &shipped_notice("changed"),
+        )
+        .await;
+    assert_eq!(retried.status, 200, "{}", retried.text());
+    assert_eq!(retried.json["repeated"], true);
+    assert_eq!(retried.json["delivery_id"], delivery_id);
+    assert_eq!(retried.json["message"]["content"]["text"], SHIPPED);
+
+    let path = format!("/v1/tenants/may/deliveries/{delivery_id}");
+    let started = std::time::Instant::now();
+    loop {
+        let delivery = shop.api("GET", &path, None).await;
+        if delivery.json["delivery"]["status"] == "sent" {
+            assert_eq!(delivery.json["attempts"].as_array().map(Vec::len), Some(1));
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "never sent: {}", delivery.text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The customer answers in the chat: the same conversation, and the bot answers.
+    shop.deliver(&text_update(40, CHAT, COD_QUESTION)).await;
+    let replies = shop.messages_in_chat(CHAT, 2).await;
+    assert!(
+        replies[1].text().starts_with(COD_ANSWER_START),
+        "{replies:#?}"
+    );
+    let conversations = shop.conversations().await;
+    assert_eq!(conversations.len(), 1, "{conversations:#?}");
+    assert_eq!(conversations[0]["id"], conversation_id);
+    assert_eq!(
+        shop.telegram.messages_to(CHAT).len(),
+        2,
+        "the notice went out once"
+    );
+
+    let audit = shop.api("GET", "/v1/tenants/may/audit", None).await;
+    assert_eq!(
+        audit.text().matches("message.send").count(),
+        1,
+        "{}",
+        audit.text()
+    );
+}
+
+#[tokio::test]
+async fn bad_proactive_requests_are_refused_with_the_reason_and_nothing_is_sent() {
+    let shop = Shop::start().await;
+    let key = shop.api_key(&["messages:send"]).await;
+    let reader = shop.api_key(&["conversations:read"]).await;
+    let good = shipped_notice(SHIPPED);
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut body = good.clone();
+        change(&mut body);
+        body
+    };
+    let cases: Vec<(&str, Option<&str>, Value, &str, u16, &str)> = vec![
+        (
+            "may",
+            None,
+            good.clone(),
+            &key,
+            400,
+            "missing_idempotency_key",
+        ),
+        (
+            "may",
+            Some("k 1"),
+            good.clone(),
+            &key,
+            400,
+            "invalid_idempotency_key",
+        ),
+        (
+            "may",
+            Some("k2"),
+            with(&|b| b["message"] = json!({})),
+            &key,
+            400,
+            "invalid_message",
+        ),
+        (
+            "may",
+            Some("k3"),
+            with(&|b| b["message"]["text"] = json!("x".repeat(4001))),
+            &key,
+            400,
+            "invalid_message",
+        ),
+        (
+            "may",
+            Some("k4"),
+            with(&|b| {
+                b["message"]["buttons"][0]["action"] = json!({"open_url": "javascript:alert(1)"})
+            }),
+            &key,
+            400,
+            "invalid_message",
+        ),
+        (
+            "may",
+            Some("k5"),
+            with(&|b| b["extra"] = json!(1)),
+            &key,
+            400,
+            "invalid_json",
+        ),
+        (
+            "may",
+            Some("k6"),
+            with(&|b| b["to"]["channel_user_id"] = json!("  ")),
+            &key,
+            400,
+            "invalid_recipient",
+        ),
+        (
+            "may",
+            Some("k7"),
+            with(&|b| b["channel_id"] = json!("nope")),
+            &key,
+            404,
+            "channel_not_found",
+        ),
+        (
+            "nobody",
+            Some("k8"),
+            good.clone(),
+            &key,
+            404,
+            "bot_not_found",
+        ),
+        ("may", Some("k9"), good.clone(), &reader, 403, "forbidden"),
+        (
+            "may",
+            Some("k10"),
+            good.clone(),
+            "loa_ak_not-a-key",
+            401,
+            "invalid_token",
+        ),
+    ];
+    for (bot, idempotency_key, body, token, status, code) in cases {
+        let answer = shop.send_message(bot, token, idempotency_key, &body).await;
+        assert_eq!(
+            (answer.status, error_code(&answer)),
+            (status, code),
+            "{bot} {idempotency_key:?} {body}: {}",
+            answer.text()
+        );
+        assert!(
+            answer.json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{}",
+            answer.text()
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        shop.telegram.requests().is_empty(),
+        "nothing reached Telegram"
+    );
+    let deliveries = shop.api("GET", "/v1/tenants/may/deliveries", None).await;
+    assert_eq!(
+        deliveries.json["deliveries"],
+        json!([]),
+        "{}",
+        deliveries.text()
+    );
+}
