@@ -4,12 +4,13 @@
 //! temporary data directory, and read its output. [`serve::Server`] runs `loa serve` on a
 //! free port; [`browser::Browser`] drives a headless Chromium against it; [`accounts`]
 //! logs people in to its admin API; [`stubs`] stand in for servers out of reach (an
-//! OpenAI-compatible LLM).
+//! OpenAI-compatible LLM); [`load`] posts signed webhooks at a fixed rate, as a provider.
 
 pub mod accounts;
 pub mod browser;
 pub mod channels;
 pub mod http;
+pub mod load;
 pub mod serve;
 pub mod sse;
 pub mod stubs;
@@ -30,18 +31,34 @@ pub fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
-/// The `loa` binary next to this test executable (`<target>/debug/loa`), built once per
-/// test process: `cargo test -p loa-e2e` alone would not rebuild another package's binary,
-/// and a stale one would test old code.
+/// The `loa` binary the tests run: `$LOA_BIN` when set, else the one next to this test
+/// executable (`<target>/debug/loa`, or `<target>/release/loa` for a benchmark), built once
+/// per test process: `cargo test -p loa-e2e` alone would not rebuild another package's
+/// binary, and a stale one would test old code.
 pub fn loa_binary() -> PathBuf {
+    if let Some(binary) = std::env::var_os("LOA_BIN") {
+        return PathBuf::from(binary);
+    }
+    let test_executable = std::env::current_exe().expect("test executable path");
+    // <target>/debug/deps/<test> -> <target>/debug/loa
+    let profile_dir = test_executable
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in <target>/<profile>/deps");
+    let release = profile_dir.ends_with("release");
     static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
         // `test --workspace --no-run` resolves features exactly as `cargo test --workspace`
         // does, so after that run it is a no-op; `build -p loa` would resolve them without
-        // the dev-dependencies and recompile half the dependency tree.
+        // the dev-dependencies and recompile half the dependency tree. A benchmark (in
+        // `release/`) measures the optimized binary, which only `build --release` makes.
+        let args: &[&str] = match release {
+            true => &["build", "--release", "-p", "loa", "--quiet"],
+            false => &["test", "--workspace", "--no-run", "--quiet"],
+        };
         let status = Command::new(env!("CARGO"))
             .current_dir(workspace_root())
-            .args(["test", "--workspace", "--no-run", "--quiet"])
+            .args(args)
             .status()
             .expect("cargo starts");
         assert!(
@@ -49,12 +66,6 @@ pub fn loa_binary() -> PathBuf {
             "building the workspace (and the loa binary) failed"
         );
     });
-    let test_executable = std::env::current_exe().expect("test executable path");
-    // <target>/debug/deps/<test> -> <target>/debug/loa
-    let profile_dir = test_executable
-        .parent()
-        .and_then(Path::parent)
-        .expect("test executable lives in <target>/<profile>/deps");
     let binary = profile_dir.join("loa");
     assert!(
         binary.is_file(),

@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -46,6 +46,8 @@ pub struct Recorded {
     pub status: u16,
     /// The `message_id` given, when the message was taken.
     pub message_id: Option<String>,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 impl Recorded {
@@ -134,6 +136,7 @@ async fn answer(
     token: String,
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
+    let at = Instant::now();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or_default().to_owned();
     let method = request.method().clone();
@@ -155,6 +158,7 @@ async fn answer(
             body: body.clone(),
             status: 0,
             message_id: None,
+            at,
         });
         (state.requests.len() - 1, state.plan.pop_front().flatten())
     };
