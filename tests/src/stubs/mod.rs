@@ -5,6 +5,7 @@ pub mod messenger;
 pub mod openai;
 pub mod orders;
 pub mod telegram;
+pub mod zalo;
 
 use std::convert::Infallible;
 use std::future::Future;
