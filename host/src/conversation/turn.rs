@@ -105,6 +105,7 @@ impl TurnRunner {
             .get_or_load(&channel.bot_id, self.store.bot(&channel.bot_id))
             .await?
             .ok_or_else(|| TurnError::Unprocessable(format!("bot '{}' is gone", channel.bot_id)))?;
+        let typed = matches!(inbound.kind, InboundKind::Message(_));
         let (content, question) = match inbound.kind {
             InboundKind::Message(content) => {
                 let question = content.text.clone().unwrap_or_default();
@@ -147,6 +148,25 @@ impl TurnRunner {
             &conversation.id,
             LiveEvent::Message(Arc::new(stored)),
         );
+        // "2" under a reply whose choices this channel showed as numbered lines is the
+        // second button pressed: the bot answers the choice (the history keeps the "2").
+        let chosen = match typed {
+            true => {
+                super::choices::numbered_choice(
+                    &*self.store,
+                    self.plugins.as_deref(),
+                    &channel,
+                    &conversation,
+                    &question,
+                )
+                .await
+            }
+            false => None,
+        };
+        let (content, question) = match chosen {
+            Some(choice) => (Content::text(choice.title.clone()), choice.title),
+            None => (content, question),
+        };
 
         let mut turn = TurnCommit {
             tenant_id: bot.tenant_id.clone(),

@@ -1,6 +1,6 @@
 //! The dispatcher: leases due outbox rows (one per conversation, so replies keep their
-//! order), sends each on its channel, and records the attempt. On shutdown it stops
-//! leasing and finishes the sends in flight.
+//! order), shapes each to what its channel renders, sends it, and records the attempt. On
+//! shutdown it stops leasing and finishes the sends in flight.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::retry::RetryPolicy;
+use super::shaping::shape;
 use crate::conversation::live::{LiveEvent, LiveHub};
 use crate::conversation::model::{Channel, ChannelKind};
 use crate::conversation::pipeline::now_ms;
@@ -259,7 +260,23 @@ impl Dispatcher {
                 display_name: contact.display_name.clone(),
             },
         };
-        let message: wit::Message = item.message.content.clone().into();
+        // Shaped to what the channel renders: a plugin never gets what it cannot show.
+        let capabilities = match registry.engine().channel_capabilities(&bound).await {
+            Ok(capabilities) => capabilities,
+            Err(error) => {
+                return Ok(Sent {
+                    result: self.failure(
+                        row.id,
+                        row.budget_attempts(),
+                        format!("plugin capabilities: {error}"),
+                        None,
+                    ),
+                    provider_response: None,
+                });
+            }
+        };
+        let shaped = shape(&item.message.content, &capabilities, &conversation.language);
+        let message: wit::Message = shaped.content.into();
         let report = registry.engine().send(&bound, &target, &message).await;
         Ok(match report.outcome {
             Ok(Ok(receipt)) => Sent {

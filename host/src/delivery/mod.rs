@@ -7,6 +7,7 @@
 pub mod dispatcher;
 pub mod outbound;
 pub mod retry;
+pub mod shaping;
 
 pub use dispatcher::{DeliveryConfig, Dispatcher};
 pub use outbound::{OutboundDesk, Proactive, ProactiveOutcome};

@@ -210,6 +210,20 @@ impl PluginEngine {
         })
     }
 
+    /// What a channel plugin can render, asked once per loaded plugin version and kept
+    /// (the answer is a constant of the plugin; the host shapes every reply with it).
+    pub async fn channel_capabilities(
+        &self,
+        target: &TenantPlugin,
+    ) -> Result<ChannelCapabilities, PluginCallError> {
+        target
+            .plugin
+            .capabilities
+            .get_or_try_init(|| async { self.capabilities(target).await.outcome })
+            .await
+            .cloned()
+    }
+
     /// Hands a webhook request to a channel plugin.
     pub async fn handle_webhook(
         &self,

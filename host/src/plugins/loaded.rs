@@ -50,6 +50,8 @@ pub struct LoadedPlugin {
     /// Limits every call gets.
     pub limits: EffectiveLimits,
     pub(crate) pre: WorldPre,
+    /// A channel plugin's `capabilities()`, asked once: a constant of the plugin version.
+    pub(crate) capabilities: tokio::sync::OnceCell<crate::plugins::types::ChannelCapabilities>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -178,6 +180,7 @@ impl PluginEngine {
             imports,
             limits,
             pre,
+            capabilities: tokio::sync::OnceCell::new(),
         })
     }
 

@@ -4,6 +4,8 @@
 //! the deliveries API, and the customer's answer lands in the same conversation. Bad
 //! requests are refused with the reason, and nothing reaches Telegram.
 
+use loa_e2e::accounts::call_with_headers;
+
 use super::*;
 
 const SHIPPED: &str = "Đơn C123 của bạn đã được giao cho đơn vị vận chuyển 🚚";
@@ -27,16 +29,20 @@ impl Shop {
         idempotency_key: Option<&str>,
         body: &Value,
     ) -> Answer {
-        let url = format!("{}/v1/bots/{bot}/messages", self.server.base_url());
-        let authorization = format!("Bearer {token}");
-        let mut headers = vec![
-            ("content-type", "application/json"),
-            ("authorization", authorization.as_str()),
-        ];
-        if let Some(key) = idempotency_key {
-            headers.push(("idempotency-key", key));
-        }
-        send("POST", &url, &headers, body.to_string().into_bytes()).await
+        let headers: Vec<(&str, &str)> = idempotency_key
+            .map(|key| ("idempotency-key", key))
+            .into_iter()
+            .collect();
+        let path = format!("/v1/bots/{bot}/messages");
+        call_with_headers(
+            self.server.base_url(),
+            Some(token),
+            "POST",
+            &path,
+            Some(body),
+            &headers,
+        )
+        .await
     }
 }
 
@@ -259,5 +265,62 @@ async fn bad_proactive_requests_are_refused_with_the_reason_and_nothing_is_sent(
         json!([]),
         "{}",
         deliveries.text()
+    );
+}
+
+#[tokio::test]
+async fn cards_telegram_cannot_show_arrive_as_numbered_choices_and_a_number_picks_one() {
+    let shop = Shop::start().await;
+    let key = shop.api_key(&["messages:send"]).await;
+    let card = |title: &str, payload: &str| {
+        json!({"title": title, "subtitle": "Mây", "buttons": [
+            {"title": "Chọn", "action": {"postback": payload}},
+            {"title": "Xem", "action": {"open_url": "https://may.vn/faq"}}
+        ]})
+    };
+    let body = json!({
+        "channel_id": CHANNEL,
+        "to": {"channel_user_id": CHAT.to_string()},
+        "message": {
+            "text": "Bạn muốn hỏi gì ạ?",
+            "cards": [card("Đổi trả thế nào?", "FAQ:returns"), card(COD_QUESTION, "FAQ:cod")]
+        }
+    });
+    let sent = shop.send_message("may", &key, Some("menu-1"), &body).await;
+    assert_eq!(sent.status, 202, "{}", sent.text());
+
+    // Telegram declares no cards: the host numbers them, links stay as lines.
+    let menu = shop.messages_in_chat(CHAT, 1).await;
+    assert_eq!(
+        menu[0].text(),
+        format!(
+            "Bạn muốn hỏi gì ạ?\n1. Đổi trả thế nào? — Mây\n   Xem: https://may.vn/faq\n\
+             2. {COD_QUESTION} — Mây\n   Xem: https://may.vn/faq\nTrả lời 1 hoặc 2 để chọn."
+        ),
+        "{menu:#?}"
+    );
+
+    // "2" is the second card chosen: the bot answers its question.
+    shop.deliver(&text_update(50, CHAT, "2")).await;
+    let replies = shop.messages_in_chat(CHAT, 2).await;
+    assert!(
+        replies[1].text().starts_with(COD_ANSWER_START),
+        "{replies:#?}"
+    );
+    // The history keeps what the customer typed.
+    let messages = shop.messages().await;
+    let typed: Vec<&Value> = messages
+        .iter()
+        .filter(|message| message["direction"] == "inbound")
+        .map(|message| &message["content"]["text"])
+        .collect();
+    assert_eq!(typed, [&json!("2")], "{messages:#?}");
+
+    // A number with no such choice is just a message.
+    shop.deliver(&text_update(51, CHAT, "7")).await;
+    let replies = shop.messages_in_chat(CHAT, 3).await;
+    assert!(
+        !replies[2].text().starts_with(COD_ANSWER_START),
+        "{replies:#?}"
     );
 }
