@@ -145,8 +145,20 @@ pub async fn call(
     path: &str,
     body: Option<&Value>,
 ) -> Answer {
+    call_with_headers(base_url, token, method, path, body, &[]).await
+}
+
+/// [`call`] with `extra` headers (an `Idempotency-Key` …).
+pub async fn call_with_headers(
+    base_url: &str,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    extra: &[(&str, &str)],
+) -> Answer {
     let authorization = token.map(|token| format!("Bearer {token}"));
-    let mut headers = Vec::new();
+    let mut headers = extra.to_vec();
     if let Some(authorization) = &authorization {
         headers.push(("authorization", authorization.as_str()));
     }

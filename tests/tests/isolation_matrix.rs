@@ -36,23 +36,27 @@ fn loa_on(data: &Path, database_url: Option<&str>) -> Command {
     command
 }
 
-/// Prepares the data dir (config, the order-status plugin installed, both tenants with
+/// Prepares the data dir (config, the order-status and telegram plugins installed, both tenants with
 /// their owners), starts the server and runs the matrix.
 async fn run(database_url: Option<&str>) {
     let data = tempfile::tempdir().expect("temp dir");
-    std::fs::write(data.path().join("loa.toml"), admin_config("")).expect("write loa.toml");
-    let plugin = workspace_root().join("plugins/order-status");
-    assert!(
-        plugin.join("plugin.wasm").is_file(),
-        "{} has no plugin.wasm: run `cargo xtask build-plugins` first (`cargo xtask test` does)",
-        plugin.display()
-    );
-    finish(
-        loa_on(data.path(), database_url)
-            .args(["plugin", "install"])
-            .arg(&plugin),
-    )
-    .success();
+    // One attempt, then dead: the dead-letter cells need a letter that dies at once.
+    let config = admin_config("\n[delivery]\npoll_ms = 50\n\n[delivery.retry]\nmax_attempts = 1\n");
+    std::fs::write(data.path().join("loa.toml"), config).expect("write loa.toml");
+    for name in ["order-status", "telegram"] {
+        let plugin = workspace_root().join("plugins").join(name);
+        assert!(
+            plugin.join("plugin.wasm").is_file(),
+            "{} has no plugin.wasm: run `cargo xtask build-plugins` first (`cargo xtask test` does)",
+            plugin.display()
+        );
+        finish(
+            loa_on(data.path(), database_url)
+                .args(["plugin", "install"])
+                .arg(&plugin),
+        )
+        .success();
+    }
     let owners: Vec<(String, String)> = TENANTS
         .iter()
         .map(|tenant| {

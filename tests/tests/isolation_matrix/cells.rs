@@ -4,12 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use loa_e2e::accounts::{call, login};
+use loa_e2e::accounts::{call, call_with_headers, login};
 use loa_e2e::http::Answer;
 use serde_json::{Value, json};
 
 use super::routes::{CALLERS, Caller, Expect, Need, ROUTES, expected};
-use super::world::World;
+use super::world::{World, wait_until_dead};
 
 /// The plugin the plugin cells configure (installed before the server starts).
 const PLUGIN: &str = "order-status";
@@ -39,6 +39,8 @@ pub struct Tally {
 struct Prepared {
     path: String,
     body: Option<Value>,
+    /// Sent as `Idempotency-Key` (the proactive messages need one).
+    idempotency_key: Option<String>,
 }
 
 /// Runs every cell; failures are collected, not raised, so one run lists them all.
@@ -52,7 +54,8 @@ pub async fn run(world: &mut World) -> Tally {
     for home in 0..world.tenants.len() {
         let foreign = (home + 1) % world.tenants.len();
         for &(method, template, need) in ROUTES {
-            let tenant_less = !template.contains("{tenant}");
+            // A bot's routes belong to the bot's tenant.
+            let tenant_less = !template.contains("{tenant}") && !template.contains("{bot}");
             for caller in CALLERS {
                 let targets = if tenant_less {
                     vec![home]
@@ -156,12 +159,19 @@ async fn run_cell(
                 .push(format!("{label}, with an unusable body: {problem}"));
         }
     }
-    let answer = call(
+    let key: Vec<(&str, &str)> = prepared
+        .idempotency_key
+        .as_deref()
+        .map(|key| ("idempotency-key", key))
+        .into_iter()
+        .collect();
+    let answer = call_with_headers(
         &world.base_url,
         token.as_deref(),
         method,
         &prepared.path,
         prepared.body.as_ref(),
+        &key,
     )
     .await;
     if let Err(problem) = check(&answer, expect) {
@@ -235,6 +245,7 @@ async fn prepare(
         .replace("{channel}", &format!("widget-{bot}"))
         .replace("{name}", PLUGIN);
     let tenant_path = format!("/v1/tenants/{tenant}");
+    let mut idempotency_key = None;
     let body = match (method, template) {
         ("POST", "/v1/auth/login") => {
             let (email, password) = world.tenants[home].probe.clone();
@@ -366,13 +377,35 @@ async fn prepare(
             path = path.replace("{id}", &world.tenants[target].conversation);
             None
         }
+        (_, template) if template.contains("/deliveries/{id}") => {
+            let id = world.tenants[target].dead_letter;
+            path = path.replace("{id}", &id.to_string());
+            if template.ends_with("/retry") && expect == Expect::Allowed {
+                // The previous allowed retry sent it again; it fails again at once.
+                let owner = world.tenants[target].owner_token().to_owned();
+                wait_until_dead(&world.base_url, &owner, &tenant, id).await;
+            }
+            None
+        }
+        ("POST", "/v1/bots/{bot}/messages") => {
+            idempotency_key = Some(format!("matrix-{n}"));
+            Some(json!({
+                "channel_id": format!("widget-{bot}"),
+                "to": {"channel_user_id": format!("matrix-visitor-{n}")},
+                "message": {"text": format!("Tin nhắn chủ động số {n}")}
+            }))
+        }
         ("GET", _) | ("DELETE", "/v1/tenants/{tenant}/plugins/{name}/breaker") => None,
         _ => panic!(
             "the matrix has no request for {method} {template} ({need:?}, {expect:?}): \
              add one to `prepare`"
         ),
     };
-    Prepared { path, body }
+    Prepared {
+        path,
+        body,
+        idempotency_key,
+    }
 }
 
 /// A valid FAQ entry `id`.

@@ -207,6 +207,27 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
         PersonIn(P::ConversationsAnswer),
     ),
     ("GET", "/v1/tenants/{tenant}/audit", In(P::AuditRead)),
+    (
+        "GET",
+        "/v1/tenants/{tenant}/deliveries",
+        In(P::ConversationsRead),
+    ),
+    (
+        "GET",
+        "/v1/tenants/{tenant}/deliveries/{id}",
+        In(P::ConversationsRead),
+    ),
+    (
+        "POST",
+        "/v1/tenants/{tenant}/deliveries/{id}/retry",
+        In(P::ConversationsAnswer),
+    ),
+    // The bot's tenant is the operation's tenant.
+    (
+        "POST",
+        "/v1/bots/{bot}/messages",
+        In(P::ConversationsAnswer),
+    ),
 ];
 
 /// One kind of caller.

@@ -1,13 +1,13 @@
 //! The two shops the matrix runs in: in each, an owner (made by `loa tenant create`), an
 //! admin, an operator and a viewer (added over the API), a member whose logins the public
-//! routes use, an API key with every scope, a revoked key, forged tokens, a bot and a
-//! conversation on its widget.
+//! routes use, an API key with every scope, a revoked key, forged tokens, a bot, a
+//! conversation on its widget and a dead letter on a Telegram channel that cannot deliver.
 
 use std::collections::HashMap;
 
 use loa::auth::tokens::AccessTokens;
 use loa::auth::{MasterKey, Role, Scope};
-use loa_e2e::accounts::{MASTER_KEY, call, claims_of, login};
+use loa_e2e::accounts::{MASTER_KEY, call, call_with_headers, claims_of, login};
 use loa_e2e::http::Answer;
 use loa_e2e::widget::Visitor;
 use serde_json::{Value, json};
@@ -32,6 +32,9 @@ pub struct Tenant {
     pub bot: String,
     /// A conversation on the bot's widget.
     pub conversation: String,
+    /// A dead letter: a message to a Telegram channel whose plugin the tenant never
+    /// enabled (the matrix's host gives up after one attempt).
+    pub dead_letter: i64,
 }
 
 impl Tenant {
@@ -183,6 +186,7 @@ async fn set_up_tenant(base_url: &str, tenant: &str, owner_password: &str) -> Te
     )
     .await;
     let conversation = start_conversation(base_url, &owner.access, tenant, &bot).await;
+    let dead_letter = dead_letter(base_url, &owner.access, tenant, &bot).await;
     Tenant {
         id: tenant.to_owned(),
         people,
@@ -190,6 +194,58 @@ async fn set_up_tenant(base_url: &str, tenant: &str, owner_password: &str) -> Te
         probe,
         bot,
         conversation,
+        dead_letter,
+    }
+}
+
+/// Sends a message on a new Telegram channel of `bot` that cannot deliver; returns its
+/// delivery id once it is dead.
+async fn dead_letter(base_url: &str, owner: &str, tenant: &str, bot: &str) -> i64 {
+    let channel = format!("tg-{tenant}");
+    let body = json!({
+        "id": channel,
+        "bot_id": bot,
+        "kind": {"type": "plugin", "plugin": "telegram"},
+        "secrets": {"bot_token": "1:matrix", "webhook_secret": "matrix"},
+    });
+    let path = format!("/v1/tenants/{tenant}/channels");
+    owner_call(base_url, owner, "POST", &path, Some(&body)).await;
+    let message = json!({"channel_id": channel, "to": {"channel_user_id": "1"}, "message": {"text": "xin chào"}});
+    let sent = call_with_headers(
+        base_url,
+        Some(owner),
+        "POST",
+        &format!("/v1/bots/{bot}/messages"),
+        Some(&message),
+        &[("idempotency-key", "matrix-dead-letter")],
+    )
+    .await;
+    assert_eq!(
+        sent.status,
+        202,
+        "set-up proactive message: {}",
+        sent.text()
+    );
+    let id = sent.json["delivery_id"].as_i64().expect("a delivery id");
+    wait_until_dead(base_url, owner, tenant, id).await;
+    id
+}
+
+/// Polls delivery `id` of `tenant` until it is dead (a retried one fails again at once).
+pub async fn wait_until_dead(base_url: &str, owner: &str, tenant: &str, id: i64) {
+    let path = format!("/v1/tenants/{tenant}/deliveries/{id}");
+    let started = std::time::Instant::now();
+    loop {
+        let answer = owner_call(base_url, owner, "GET", &path, None).await;
+        if answer.json["delivery"]["status"] == "dead" {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "delivery {id} never died: {}",
+            answer.text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

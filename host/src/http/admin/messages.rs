@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::audit;
-use super::caller::{Caller, Who};
+use super::caller::{Caller, Who, forbidden};
 use super::extract::{ApiJson, ApiPath, idempotency_key};
 use crate::auth::Permission;
 use crate::conversation::Content;
@@ -73,8 +73,8 @@ struct SendAnswer {
 ///
 /// Errors: 400 `invalid_json`, `invalid_message` (empty, too long, too many parts, a bad
 /// link), `invalid_recipient`, `missing_idempotency_key`, `invalid_idempotency_key`;
-/// 403 `forbidden`; 404 `bot_not_found` (also a bot of a tenant the caller cannot send
-/// in), `channel_not_found` (not one of the bot's channels); 409 `channel_disabled`,
+/// 403 `forbidden` (no right to send, or not a bot of the caller's tenants, existing or
+/// not); 404 `channel_not_found` (not one of the bot's channels); 409 `channel_disabled`,
 /// `conversation_gone`.
 #[utoipa::path(
     post,
@@ -173,25 +173,21 @@ async fn send(
     ))
 }
 
-/// The bot if the caller may send in its tenant. A bot the caller cannot send in is as
-/// unknown as a missing one (404), so bot ids of other shops cannot be probed.
+/// The bot if the caller may send in its tenant. A bot of a tenant the caller is not in
+/// is refused like a missing one (403, same words), as every tenant route refuses another
+/// tenant whether it exists or not: bot ids of other shops cannot be probed.
 async fn sender_bot(state: &AppState, caller: &Caller, bot_id: &str) -> Result<Bot, ApiError> {
-    let unknown = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "bot_not_found",
-            format!("no bot '{bot_id}' you can send messages as"),
-        )
-    };
-    let bot = state.store.bot(bot_id).await?.ok_or_else(unknown)?;
-    match caller
-        .require(state, &bot.tenant_id, Permission::ConversationsAnswer)
-        .await
-    {
-        Ok(_) => Ok(bot),
-        // A member or key of this tenant lacking the right learns why.
-        Err(error) if caller_belongs(state, caller, &bot.tenant_id).await => Err(error),
-        Err(_) => Err(unknown()),
+    match state.store.bot(bot_id).await? {
+        Some(bot) if caller_belongs(state, caller, &bot.tenant_id).await => {
+            // A member or key of the tenant lacking the right learns which it lacks.
+            caller
+                .require(state, &bot.tenant_id, Permission::ConversationsAnswer)
+                .await?;
+            Ok(bot)
+        }
+        _ => Err(forbidden(format!(
+            "you cannot send messages as bot '{bot_id}': it is not a bot of a tenant of yours"
+        ))),
     }
 }
 
