@@ -2,7 +2,7 @@
 
 use crate::types::{
     ChannelCapabilities, ConversationRef, DeliveryError, DeliveryReceipt, HttpRequest, Message,
-    PluginError, WebhookOutcome,
+    PluginError, TemplateMessage, WebhookOutcome,
 };
 
 /// A plugin that connects a chat platform (WIT interface `loa:plugin/channel`).
@@ -21,6 +21,15 @@ pub trait ChannelAdapter {
         conversation: ConversationRef,
         message: Message,
     ) -> Result<DeliveryReceipt, DeliveryError>;
+
+    /// Sends a provider-approved template (Zalo ZNS). Channels without templates keep this
+    /// default, which refuses for good.
+    fn send_template(template: TemplateMessage) -> Result<DeliveryReceipt, DeliveryError> {
+        Err(DeliveryError::Permanent(format!(
+            "this channel sends no template messages (template '{}')",
+            template.template_id
+        )))
+    }
 }
 
 /// Exports a type implementing [`ChannelAdapter`] as this component's `loa:plugin/channel`
@@ -46,9 +55,15 @@ macro_rules! export_channel {
             ) -> ::core::result::Result<$crate::DeliveryReceipt, $crate::DeliveryError> {
                 <$ty as $crate::ChannelAdapter>::send(conversation, message)
             }
+
+            fn send_template(
+                template: $crate::TemplateMessage,
+            ) -> ::core::result::Result<$crate::DeliveryReceipt, $crate::DeliveryError> {
+                <$ty as $crate::ChannelAdapter>::send_template(template)
+            }
         }
 
-        // Only wasm gets the export glue: its symbol names (`loa:plugin/tools@0.1.0#call`)
+        // Only wasm gets the export glue: its symbol names (`loa:plugin/tools@0.2.0#call`)
         // are not valid in a native linker's version script, and nothing native calls them.
         #[cfg(target_arch = "wasm32")]
         $crate::__export_channel_adapter_impl!($ty with_types_in $crate::bindings::channel);

@@ -24,6 +24,22 @@ pub struct Content {
     /// A carousel of cards.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cards: Vec<Card>,
+    /// A provider-approved template (Zalo ZNS) instead of a free message: sent through the
+    /// channel's `send-template`, to a recipient addressed by phone number.
+    /// (Boxed: most messages have none, and every message carries the field.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<Box<Template>>,
+}
+
+/// A provider-approved template and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    /// The provider's id of the template (ZNS: the template id from the ZNS console).
+    pub id: String,
+    /// Its parameters by name (`{"order_code": "C123", "customer_name": "Lan"}`).
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 /// A file sent with a message.
@@ -104,6 +120,7 @@ impl Content {
             && self.cards.is_empty()
             && self.buttons.is_empty()
             && self.quick_replies.is_empty()
+            && self.template.is_none()
     }
 }
 
@@ -119,6 +136,9 @@ impl Content {
     /// of each kind of part, titles not empty, links `https://` or `http://`. The error
     /// says what is wrong, for a 400 answer.
     pub fn check_sendable(&self) -> Result<(), String> {
+        if let Some(template) = &self.template {
+            return self.check_template(template);
+        }
         let has_text = self
             .text
             .as_deref()
@@ -166,6 +186,48 @@ impl Content {
                 check_link("cards[].image_url", url)?;
             }
             check_buttons("cards[].buttons", &card.buttons)?;
+        }
+        Ok(())
+    }
+}
+
+/// Most parameters of one template, and the longest name and value: ZNS templates have a
+/// handful, each value a short field (a name, an order code, an amount).
+const MAX_TEMPLATE_PARAMS: usize = 50;
+const MAX_TEMPLATE_PARAM_CHARS: usize = 500;
+
+impl Content {
+    /// A template message is the template alone: the provider renders it.
+    fn check_template(&self, template: &Template) -> Result<(), String> {
+        let alone = Content {
+            template: None,
+            ..self.clone()
+        };
+        if !alone.is_empty() {
+            return Err(
+                "a template message carries only the template: no text, buttons or other parts"
+                    .into(),
+            );
+        }
+        let id = template.id.trim();
+        if id.is_empty() || id.chars().count() > 100 {
+            return Err("template.id must be 1 to 100 characters".into());
+        }
+        if template.params.len() > MAX_TEMPLATE_PARAMS {
+            return Err(format!(
+                "{} template parameters; at most {MAX_TEMPLATE_PARAMS}",
+                template.params.len()
+            ));
+        }
+        for (name, value) in &template.params {
+            if name.trim().is_empty() || name.chars().count() > 100 {
+                return Err("a template parameter name must be 1 to 100 characters".into());
+            }
+            if value.chars().count() > MAX_TEMPLATE_PARAM_CHARS {
+                return Err(format!(
+                    "template parameter '{name}' is over {MAX_TEMPLATE_PARAM_CHARS} characters"
+                ));
+            }
         }
         Ok(())
     }
@@ -274,6 +336,7 @@ impl From<wit::Message> for Content {
                     buttons: card.buttons.into_iter().map(Into::into).collect(),
                 })
                 .collect(),
+            template: None,
         }
     }
 }

@@ -203,6 +203,10 @@ pub struct Channel {
     pub created_at_ms: i64,
 }
 
+/// The start of a contact's channel user id when the contact is a phone number (the
+/// recipient of a template message, Zalo ZNS), not a channel's own user id.
+pub const PHONE_PREFIX: &str = "phone:";
+
 impl Channel {
     /// The id of a bot's built-in widget channel.
     pub fn widget_id(bot_id: &str) -> String {

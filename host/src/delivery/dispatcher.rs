@@ -12,9 +12,11 @@ use tokio_util::sync::CancellationToken;
 use super::retry::RetryPolicy;
 use super::shaping::shape;
 use crate::conversation::live::{LiveEvent, LiveHub};
+use crate::conversation::model::PHONE_PREFIX;
 use crate::conversation::model::{Channel, ChannelKind};
 use crate::conversation::pipeline::now_ms;
 use crate::leased_work::{self, LeasedWork, LoopSettings};
+use crate::plugins::PluginCallError;
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::types as wit;
 use crate::store::{AttemptResult, DeliveryAttempt, OutboxItem, Store, StoreError};
@@ -260,6 +262,25 @@ impl Dispatcher {
                 display_name: contact.display_name.clone(),
             },
         };
+        if let Some(template) = &item.message.content.template {
+            let template = wit::TemplateMessage {
+                template_id: template.id.clone(),
+                // A template goes to a phone number (`phone:84…` as the contact's id).
+                recipient: contact
+                    .channel_user_id
+                    .strip_prefix(PHONE_PREFIX)
+                    .unwrap_or(&contact.channel_user_id)
+                    .to_owned(),
+                params: template
+                    .params
+                    .iter()
+                    .map(|(name, value)| (name.clone(), value.clone()))
+                    .collect(),
+                tracking_id: format!("loa-{}", row.id),
+            };
+            let report = registry.engine().send_template(&bound, &template).await;
+            return Ok(self.outcome(row, report.outcome));
+        }
         // Shaped to what the channel renders: a plugin never gets what it cannot show.
         let capabilities = match registry.engine().channel_capabilities(&bound).await {
             Ok(capabilities) => capabilities,
@@ -278,7 +299,16 @@ impl Dispatcher {
         let shaped = shape(&item.message.content, &capabilities, &conversation.language);
         let message: wit::Message = shaped.content.into();
         let report = registry.engine().send(&bound, &target, &message).await;
-        Ok(match report.outcome {
+        Ok(self.outcome(row, report.outcome))
+    }
+
+    /// What a plugin's answer to a send comes to.
+    fn outcome(
+        &self,
+        row: &crate::store::OutboxRow,
+        outcome: Result<Result<wit::DeliveryReceipt, wit::DeliveryError>, PluginCallError>,
+    ) -> Sent {
+        match outcome {
             Ok(Ok(receipt)) => Sent {
                 result: AttemptResult::Sent {
                     provider_message_id: receipt.provider_message_id,
@@ -300,7 +330,7 @@ impl Dispatcher {
                 result: self.failure(row.id, row.budget_attempts(), error.to_string(), None),
                 provider_response: None,
             },
-        })
+        }
     }
 }
 

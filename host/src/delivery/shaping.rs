@@ -40,6 +40,8 @@ pub fn shape(content: &Content, capabilities: &ChannelCapabilities, language: &s
         quick_replies: Vec::new(),
         buttons: Vec::new(),
         cards: Vec::new(),
+        // The provider renders a template; there is nothing to shape.
+        template: content.template.clone(),
     };
     if capabilities.attachments {
         shaped.attachments = content.attachments.clone();

@@ -64,6 +64,7 @@ fn everything() -> Content {
                 buttons: vec![postback("Chọn", "SKU:Q2")],
             },
         ],
+        template: None,
     }
 }
 

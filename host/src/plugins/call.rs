@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::bindings::types::{
     CallContext, ChannelCapabilities, ConversationRef, DeliveryError, DeliveryReceipt, HttpRequest,
-    Message, ToolSpec, Verdict, WebhookOutcome,
+    Message, TemplateMessage, ToolSpec, Verdict, WebhookOutcome,
 };
 use super::engine::PluginEngine;
 use super::error::PluginCallError;
@@ -250,6 +250,22 @@ impl PluginEngine {
             let channel = instance.loa_plugin_channel();
             Ok(Ok(channel
                 .call_send(&mut *store, conversation, message)
+                .await?))
+        })
+    }
+
+    /// Sends a provider-approved template (Zalo ZNS) through a channel plugin; delivery
+    /// errors are part of the outcome, as for [`Self::send`].
+    pub async fn send_template(
+        &self,
+        target: &TenantPlugin,
+        template: &TemplateMessage,
+    ) -> CallReport<Result<DeliveryReceipt, DeliveryError>> {
+        invoke!(self, target, Channel, "channel", |store, pre| {
+            let instance = pre.instantiate_async(&mut *store).await?;
+            let channel = instance.loa_plugin_channel();
+            Ok(Ok(channel
+                .call_send_template(&mut *store, template)
                 .await?))
         })
     }

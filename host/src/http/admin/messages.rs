@@ -4,7 +4,9 @@
 //! `messages:send`, and an `Idempotency-Key`: a request retried with the same key sends
 //! nothing new and answers with the first result. The message goes through the outbox like
 //! every reply (retried, logged, in order with the conversation's other messages); its
-//! progress is at `GET /v1/tenants/{tenant}/deliveries/{delivery_id}`.
+//! progress is at `GET /v1/tenants/{tenant}/deliveries/{delivery_id}`. Instead of a
+//! message, a provider-approved template (Zalo ZNS) can go to a phone number; its
+//! conversation is the phone number's (contact `phone:84…` on the channel).
 
 use axum::Json;
 use axum::extract::State;
@@ -20,7 +22,8 @@ use super::caller::{Caller, Who, forbidden};
 use super::extract::{ApiJson, ApiPath, idempotency_key};
 use crate::auth::Permission;
 use crate::conversation::Content;
-use crate::conversation::model::{Bot, Channel, Message, NewMessage, Sender};
+use crate::conversation::content::Template;
+use crate::conversation::model::{Bot, Channel, Message, NewMessage, PHONE_PREFIX, Sender};
 use crate::delivery::{Proactive, ProactiveOutcome};
 use crate::http::{ApiError, AppState};
 use crate::store::QueueOutcome;
@@ -32,13 +35,16 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 /// Longest channel user id accepted: every channel's ids are far shorter.
 const MAX_USER_ID_CHARS: usize = 200;
 
-/// Who receives the message.
+/// Who receives the message: `channel_user_id` for a message, `phone` for a template.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Recipient {
     /// The channel's id for the customer: a Zalo user id, a Messenger PSID, a Telegram
     /// chat id, a widget visitor id.
-    channel_user_id: String,
+    channel_user_id: Option<String>,
+    /// A phone number, for a template message (Zalo ZNS): `84912345678`, `+84 912 345 678`
+    /// or `0912345678` (a Vietnamese number).
+    phone: Option<String>,
 }
 
 /// `POST /v1/bots/{bot}/messages`.
@@ -52,7 +58,10 @@ struct SendBody {
     /// What to send: text up to 4,000 characters, and up to 10 each of quick replies,
     /// buttons, cards and attachments. The channel renders what it can and degrades the
     /// rest (cards become numbered text, buttons "reply 1, 2 or 3").
-    message: Content,
+    message: Option<Content>,
+    /// Instead of `message`: a template the provider approved (Zalo ZNS), to `to.phone`,
+    /// on a channel whose plugin sends templates (`zalo-oa`).
+    template: Option<Template>,
 }
 
 /// What was queued.
@@ -107,10 +116,22 @@ async fn send(
             "send an Idempotency-Key header (unique per message), so a retried request cannot send twice",
         )
     })?;
-    body.message
-        .check_sendable()
-        .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, "invalid_message", message))?;
-    let channel_user_id = recipient(&body.to)?;
+    let (content, channel_user_id) = match (body.message, body.template) {
+        (Some(message), None) => (message, recipient(body.to.channel_user_id, body.to.phone)?),
+        (None, Some(template)) => (
+            Content {
+                template: Some(Box::new(template)),
+                ..Content::default()
+            },
+            phone_recipient(body.to.channel_user_id, body.to.phone)?,
+        ),
+        _ => {
+            return Err(invalid_message(
+                "give exactly one of `message` and `template`".into(),
+            ));
+        }
+    };
+    content.check_sendable().map_err(invalid_message)?;
     let channel = bot_channel(&state, &bot, &body.channel_id).await?;
     let sender = match &caller.who {
         Who::User { user, .. } => Sender::Operator(user.id.clone()),
@@ -128,10 +149,7 @@ async fn send(
             bot: bot.clone(),
             channel,
             channel_user_id,
-            message: NewMessage {
-                sender,
-                content: body.message,
-            },
+            message: NewMessage { sender, content },
         })
         .await?;
     let (status, message, delivery_id, repeated) = match queued {
@@ -226,17 +244,64 @@ async fn bot_channel(state: &AppState, bot: &Bot, channel_id: &str) -> Result<Ch
     Ok(channel)
 }
 
-/// The recipient's channel user id, or 400 `invalid_recipient`.
-fn recipient(to: &Recipient) -> Result<String, ApiError> {
-    let id = to.channel_user_id.trim();
-    if id.is_empty() || id.chars().count() > MAX_USER_ID_CHARS || id.chars().any(char::is_control) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_recipient",
-            format!(
-                "to.channel_user_id must be 1 to {MAX_USER_ID_CHARS} characters without control characters"
-            ),
+/// 400 `invalid_message` saying what is wrong.
+fn invalid_message(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_message", message)
+}
+
+/// 400 `invalid_recipient` saying what is wrong.
+fn invalid_recipient(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_recipient", message)
+}
+
+/// A message's recipient: the channel user id, or 400 `invalid_recipient`.
+fn recipient(channel_user_id: Option<String>, phone: Option<String>) -> Result<String, ApiError> {
+    if phone.is_some() {
+        return Err(invalid_recipient(
+            "to.phone is for template messages; a message goes to to.channel_user_id",
         ));
     }
+    let id = channel_user_id.unwrap_or_default();
+    let id = id.trim();
+    if id.is_empty()
+        || id.chars().count() > MAX_USER_ID_CHARS
+        || id.chars().any(char::is_control)
+        || id.starts_with(PHONE_PREFIX)
+    {
+        return Err(invalid_recipient(format!(
+            "to.channel_user_id must be 1 to {MAX_USER_ID_CHARS} characters without control characters"
+        )));
+    }
     Ok(id.to_owned())
+}
+
+/// A template's recipient as a contact id (`phone:84912345678`), or 400 `invalid_recipient`.
+fn phone_recipient(
+    channel_user_id: Option<String>,
+    phone: Option<String>,
+) -> Result<String, ApiError> {
+    if channel_user_id.is_some() {
+        return Err(invalid_recipient(
+            "a template goes to to.phone, not to.channel_user_id",
+        ));
+    }
+    let phone = phone.ok_or_else(|| invalid_recipient("a template needs to.phone"))?;
+    let digits: String = phone
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let digits = digits.strip_prefix('+').unwrap_or(&digits);
+    // A Vietnamese number as dialled at home: 0912… is 84912… in international form.
+    let international = match digits.strip_prefix('0') {
+        Some(national) => format!("84{national}"),
+        None => digits.to_owned(),
+    };
+    if !(9..=15).contains(&international.len())
+        || !international.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(invalid_recipient(format!(
+            "to.phone '{phone}' is not a phone number (digits, e.g. 84912345678)"
+        )));
+    }
+    Ok(format!("{PHONE_PREFIX}{international}"))
 }

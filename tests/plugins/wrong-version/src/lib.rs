@@ -1,11 +1,11 @@
-//! Test plugin `wrong-version`: a tool component built against `loa:plugin@0.2.0` (its own
-//! copy of the WIT in `wit/`); a host speaking 0.1 must refuse it, naming both versions.
+//! Test plugin `wrong-version`: a tool component built against `loa:plugin@0.1.0` (its own
+//! copy of the WIT in `wit/`); a host speaking 0.2 must refuse it, naming both versions.
 
-/// wit-bindgen output for the 0.2.0 copy of the WIT; kept private.
+/// wit-bindgen output for the 0.1.0 copy of the WIT; kept private.
 mod bindings {
     wit_bindgen::generate!({
         path: "wit",
-        world: "loa:plugin/tool-provider@0.2.0",
+        world: "loa:plugin/tool-provider@0.1.0",
         generate_all,
     });
 }
