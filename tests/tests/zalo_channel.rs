@@ -5,7 +5,8 @@
 //! access token refreshed when Zalo rejects it or before it expires, its single-use
 //! refresh token spent once even by two sends at once (`zalo_channel/tokens.rs`); and
 //! outages retried into one reply, a reply outside the 7-day window dead-lettered after
-//! one try, a long answer in parts, in order, once each (`zalo_channel/delivery.rs`).
+//! one try, a long answer in parts, in order, once each (`zalo_channel/delivery.rs`); ZNS
+//! template messages sent to a phone number through the proactive API (`zalo_channel/zns.rs`).
 //!
 //! Webhooks are signed here the way Zalo documents it (`mac=` + hex SHA-256 of app id,
 //! body, the body's timestamp and the OA secret key), never with the plugin's code.
@@ -69,6 +70,7 @@ impl Oa {
             "refresh_token": REFRESH_TOKEN,
             "api_base_url": zalo.base_url,
             "oauth_base_url": zalo.base_url,
+            "zns_base_url": zalo.base_url,
         });
         if let (Some(secrets), Value::Object(extra)) = (secrets.as_object_mut(), extra) {
             secrets.extend(extra);
@@ -159,7 +161,7 @@ impl Oa {
 }
 
 /// Installs a copy of `plugins/zalo-oa` whose manifest also declares `127.0.0.1`: the stub
-/// stands in for openapi.zalo.me and oauth.zaloapp.com, and the host lets a plugin reach
+/// stands in for openapi.zalo.me, oauth.zaloapp.com and business.openapi.zalo.me, and the host lets a plugin reach
 /// only hosts its manifest declares (the tenant's grants narrow that further).
 fn install_plugin_for_loopback(data_dir: &Path) {
     let source = workspace_root().join("plugins/zalo-oa");
@@ -171,11 +173,12 @@ fn install_plugin_for_loopback(data_dir: &Path) {
     std::fs::create_dir_all(&copy).expect("plugin copy dir");
     std::fs::copy(source.join("plugin.wasm"), copy.join("plugin.wasm")).expect("copy wasm");
     let manifest = std::fs::read_to_string(source.join("plugin.toml")).expect("manifest");
-    let declared = "http = [\"openapi.zalo.me\", \"oauth.zaloapp.com\"]";
+    let declared =
+        "http = [\"openapi.zalo.me\", \"oauth.zaloapp.com\", \"business.openapi.zalo.me\"]";
     assert!(manifest.contains(declared), "{manifest}");
     let manifest = manifest.replace(
         declared,
-        "http = [\"openapi.zalo.me\", \"oauth.zaloapp.com\", \"127.0.0.1\"]",
+        "http = [\"openapi.zalo.me\", \"oauth.zaloapp.com\", \"business.openapi.zalo.me\", \"127.0.0.1\"]",
     );
     std::fs::write(copy.join("plugin.toml"), manifest).expect("write manifest");
     finish(loa(data_dir).args(["plugin", "install"]).arg(&copy)).success();
@@ -406,3 +409,5 @@ async fn a_button_press_comes_back_as_the_payload_it_was_given() {
 mod delivery;
 #[path = "zalo_channel/tokens.rs"]
 mod tokens;
+#[path = "zalo_channel/zns.rs"]
+mod zns;

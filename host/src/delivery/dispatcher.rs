@@ -264,6 +264,7 @@ impl Dispatcher {
         };
         if let Some(template) = &item.message.content.template {
             let template = wit::TemplateMessage {
+                channel_id: channel.id.clone(),
                 template_id: template.id.clone(),
                 // A template goes to a phone number (`phone:84…` as the contact's id).
                 recipient: contact

@@ -34,8 +34,31 @@ pub enum Refused {
     Delivery(DeliveryError),
 }
 
-/// The answer (`status`, `body`, `Retry-After` if any) to one send.
+/// The ZNS API's "access token invalid" (its codes are its own).
+pub const ZNS_ACCESS_TOKEN_INVALID: i64 = -124;
+
+/// Which API answered: the customer-service message API or ZNS (template messages); the
+/// envelope is the same, the error codes and the id's name differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `/v3.0/oa/message/cs`.
+    CustomerService,
+    /// `/message/template` (ZNS).
+    Template,
+}
+
+/// The answer (`status`, `body`, `Retry-After` if any) to one customer-service send.
 pub fn interpret(status: u16, body: &[u8], retry_after: Option<&str>) -> Result<Accepted, Refused> {
+    interpret_for(Api::CustomerService, status, body, retry_after)
+}
+
+/// The answer of `api` (`status`, `body`, `Retry-After` if any) to one send.
+pub fn interpret_for(
+    api: Api,
+    status: u16,
+    body: &[u8],
+    retry_after: Option<&str>,
+) -> Result<Accepted, Refused> {
     let raw = cut(&String::from_utf8_lossy(body));
     let retry_after_ms = retry_after.and_then(parse_retry_after_ms);
     if status == 429 || status >= 500 {
@@ -65,9 +88,13 @@ pub fn interpret(status: u16, body: &[u8], retry_after: Option<&str>) -> Result<
         .and_then(Value::as_str)
         .unwrap_or("no message");
     if code == 0 && (200..300).contains(&status) {
+        let id_at = match api {
+            Api::CustomerService => "/data/message_id",
+            Api::Template => "/data/msg_id",
+        };
         let message_id = answer
             .as_ref()
-            .and_then(|answer| answer.pointer("/data/message_id"))
+            .and_then(|answer| answer.pointer(id_at))
             .and_then(|id| match id {
                 Value::String(id) => Some(id.clone()),
                 Value::Number(id) => Some(id.to_string()),
@@ -76,6 +103,9 @@ pub fn interpret(status: u16, body: &[u8], retry_after: Option<&str>) -> Result<
         return Ok(Accepted { message_id, raw });
     }
     let said = format!("Zalo error {code}: {message}");
+    if api == Api::Template {
+        return Err(template_refusal(code, said, retry_after_ms));
+    }
     Err(match code {
         ACCESS_TOKEN_INVALID => Refused::AccessToken(said),
         // Requests per minute over the app's limit.
@@ -98,6 +128,29 @@ pub fn interpret(status: u16, body: &[u8], retry_after: Option<&str>) -> Result<
         // same answer on the same request.
         _ => permanent(said),
     })
+}
+
+/// What a ZNS error code means (Zalo's ZNS error table).
+fn template_refusal(code: i64, said: String, retry_after_ms: Option<u64>) -> Refused {
+    match code {
+        ZNS_ACCESS_TOKEN_INVALID | ACCESS_TOKEN_INVALID => Refused::AccessToken(said),
+        // "Unknown error, please try again later", and the app's rate limit.
+        -100 | -32 => transient(format!("{said} (try again later)"), retry_after_ms),
+        -108 => permanent(format!("{said} (the phone number is not valid for ZNS)")),
+        -109 => permanent(format!(
+            "{said} (no such ZNS template for this OA: check the template id in the ZNS console)"
+        )),
+        -111 | -112 => permanent(format!(
+            "{said} (the parameters do not match the template's: check their names and values)"
+        )),
+        -114 | -118 | -119 => permanent(format!(
+            "{said} (this person cannot receive ZNS: no Zalo account on the number, inactive,              or they refused ZNS messages)"
+        )),
+        -115 => permanent(format!(
+            "{said} (the ZNS balance is used up: top it up in the ZNS console, then retry              the dead letter)"
+        )),
+        _ => permanent(said),
+    }
 }
 
 /// A request that got no answer. Timeouts and broken connections may pass; a host the
@@ -191,6 +244,46 @@ mod tests {
             Err(Refused::Delivery(DeliveryError::Transient(failure))) => failure,
             other => panic!("expected a transient failure, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_zns_answer_gives_its_msg_id_and_sorts_its_own_codes() {
+        let body = br#"{"error":0,"message":"Success","data":{"msg_id":"a1b2","sent_time":"1700000000000","quota":{"dailyQuota":"500","remainingQuota":"499"}}}"#;
+        let accepted = interpret_for(Api::Template, 200, body, None).expect("accepted");
+        assert_eq!(accepted.message_id.as_deref(), Some("a1b2"));
+        assert!(matches!(
+            interpret_for(
+                Api::Template,
+                200,
+                &zalo(-124, "Access token is invalid"),
+                None
+            ),
+            Err(Refused::AccessToken(_))
+        ));
+        let quota = permanent_reason(interpret_for(
+            Api::Template,
+            200,
+            &zalo(-115, "Out of quota"),
+            None,
+        ));
+        assert!(quota.contains("top it up"), "{quota}");
+        let phone = permanent_reason(interpret_for(
+            Api::Template,
+            200,
+            &zalo(-108, "Phone number invalid"),
+            None,
+        ));
+        assert!(phone.contains("-108"), "{phone}");
+        let again = transient_failure(interpret_for(
+            Api::Template,
+            200,
+            &zalo(-100, "Unknown error"),
+            None,
+        ));
+        assert!(again.reason.contains("-100"), "{}", again.reason);
+        // The customer-service table does not apply: -230 is just another ZNS refusal.
+        let other = permanent_reason(interpret_for(Api::Template, 200, &zalo(-230, "x"), None));
+        assert!(!other.contains("customer-service window"), "{other}");
     }
 
     #[test]

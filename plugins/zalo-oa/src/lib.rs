@@ -1,8 +1,9 @@
 //! loa channel plugin `zalo-oa`: a Zalo Official Account's conversations through Zalo's
 //! OpenAPI. Webhooks come in signed (`X-ZEvent-Signature`, checked with the OA secret
 //! key) and become loa events; replies go out through the customer-service message API
-//! (`/v3.0/oa/message/cs`) with the OA's access token, which the plugin refreshes itself
-//! before it expires or when Zalo rejects it, spending each single-use refresh token once.
+//! (`/v3.0/oa/message/cs`) and templates through ZNS (`/message/template`) with the OA's
+//! access token, which the plugin refreshes itself before it expires or when Zalo rejects
+//! it, spending each single-use refresh token once.
 //!
 //! This file is the glue to the host (config, key-value store, HTTP, log, clock); what
 //! can be tested without a host lives in the modules: `webhook` (the gate), `signature`
@@ -30,8 +31,8 @@ use loa_sdk::http::Request;
 use loa_sdk::serde_json::{Value, json};
 use loa_sdk::{
     ChannelAdapter, ChannelCapabilities, ConversationRef, DeliveryError, DeliveryReceipt,
-    EventKind, HttpRequest, InboundEvent, Message, PluginError, TransientFailure, WebhookOutcome,
-    clock, config, kv, log,
+    EventKind, HttpRequest, InboundEvent, Message, PluginError, TemplateMessage, TransientFailure,
+    WebhookOutcome, clock, config, kv, log,
 };
 
 use crate::answer::{Accepted, Refused};
@@ -41,6 +42,9 @@ use crate::token::{Configured, TokenRecord};
 
 /// Zalo's OpenAPI host, when the channel sets no `api_base_url`.
 const DEFAULT_API_BASE_URL: &str = "https://openapi.zalo.me";
+
+/// Zalo's ZNS (template message) host, when the channel sets no `zns_base_url`.
+const DEFAULT_ZNS_BASE_URL: &str = "https://business.openapi.zalo.me";
 
 /// Longest wait for one message call: under the host's 5 s channel deadline, so a stalled
 /// Zalo gives a clear, retried failure instead of the host killing the call.
@@ -65,8 +69,9 @@ impl ChannelAdapter for ZaloOa {
         ChannelCapabilities {
             // Zalo's 2,000 characters, applied in UTF-16 units by the splitter.
             max_text_length: u32::try_from(split::MAX_TEXT_UTF16).unwrap_or(u32::MAX),
-            // As postback buttons (or numbered options past five).
-            quick_replies: true,
+            // Zalo has no chips: the host turns quick replies into postback buttons (and
+            // numbered choices past five). `send` still renders any it gets as buttons.
+            quick_replies: false,
             buttons: true,
             max_buttons: u32::try_from(render::MAX_BUTTONS).unwrap_or(u32::MAX),
             // Degraded to numbered text.
@@ -135,6 +140,75 @@ impl ChannelAdapter for ZaloOa {
         let key = progress::key(&conversation.conversation_id);
         send_parts(&url, user, &rendered.parts, &key, &credentials)
     }
+
+    fn send_template(template: TemplateMessage) -> Result<DeliveryReceipt, DeliveryError> {
+        let started = clock::now_ms();
+        let settings = Settings::load().map_err(DeliveryError::Permanent)?;
+        let credentials = Credentials {
+            channel_id: template.channel_id.clone(),
+            app_id: settings.app_id,
+            app_secret_key: settings.app_secret_key,
+            oauth_base_url: settings.oauth_base_url,
+            configured: settings.configured,
+            holder: holder_id(&template.tracking_id, started),
+            deadline_ms: started.saturating_add(SEND_BUDGET_MS),
+        };
+        let url = format!("{}/message/template", settings.zns_base_url);
+        let data: serde_json::Map<String, Value> = template
+            .params
+            .iter()
+            .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+            .collect();
+        let body = json!({
+            "phone": template.recipient,
+            "template_id": template.template_id,
+            "template_data": data,
+            "tracking_id": template.tracking_id,
+        });
+        let mut token = credentials.current()?;
+        let mut refreshed = false;
+        loop {
+            let left = credentials.deadline_ms.saturating_sub(clock::now_ms());
+            let response = Request::post(&url)
+                .header("access_token", &token.access_token)
+                .header("accept", "application/json")
+                .json(&body)
+                .timeout(Duration::from_millis(
+                    left.clamp(MIN_REQUEST_MS, REQUEST_TIMEOUT_MS),
+                ))
+                .max_response_bytes(MAX_ANSWER_BYTES)
+                .send()
+                .map_err(|error| answer::transport_failure("sending a ZNS template", &error))?;
+            let answer = answer::interpret_for(
+                answer::Api::Template,
+                response.status,
+                &response.body,
+                response.header("retry-after"),
+            );
+            match answer {
+                Ok(accepted) => {
+                    return Ok(DeliveryReceipt {
+                        provider_message_id: accepted.message_id,
+                        provider_response: Some(accepted.raw),
+                    });
+                }
+                Err(Refused::AccessToken(reason)) if !refreshed => {
+                    log::info(
+                        "ZNS rejected the access token; refreshing",
+                        &[("answer", &reason)],
+                    );
+                    refreshed = true;
+                    token = credentials.after_rejection(&token)?;
+                }
+                Err(Refused::AccessToken(reason)) => {
+                    return Err(DeliveryError::Permanent(format!(
+                        "{reason}, even with a freshly refreshed token: reconnect the OA"
+                    )));
+                }
+                Err(Refused::Delivery(error)) => return Err(error),
+            }
+        }
+    }
 }
 
 loa_sdk::export_channel!(ZaloOa);
@@ -146,6 +220,7 @@ struct Settings {
     configured: Configured,
     api_base_url: String,
     oauth_base_url: String,
+    zns_base_url: String,
 }
 
 impl Settings {
@@ -177,6 +252,7 @@ impl Settings {
             },
             api_base_url: base_url("api_base_url", DEFAULT_API_BASE_URL),
             oauth_base_url: base_url("oauth_base_url", oauth::DEFAULT_OAUTH_BASE_URL),
+            zns_base_url: base_url("zns_base_url", DEFAULT_ZNS_BASE_URL),
         })
     }
 }
@@ -431,7 +507,7 @@ mod tests {
         let capabilities = ZaloOa::capabilities();
         assert_eq!(capabilities.max_text_length, 2000);
         assert_eq!(capabilities.max_buttons, 5);
-        assert!(capabilities.quick_replies && capabilities.buttons);
+        assert!(!capabilities.quick_replies && capabilities.buttons);
         assert!(!capabilities.cards && capabilities.attachments);
     }
 

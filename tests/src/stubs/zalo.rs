@@ -7,7 +7,10 @@
 //! `POST /v4/oa/access_token` with the app's `secret_key` header and a form
 //! `refresh_token, app_id, grant_type=refresh_token`, answered with a new pair
 //! (`expires_in` a string of seconds, as Zalo sends it) and spending the refresh token:
-//! a second use is refused. Every request is recorded; faults are planned send by send.
+//! a second use is refused; and ZNS's `POST /message/template` (`phone`, `template_id`,
+//! `template_data`, `tracking_id`) answered with `data.msg_id` or ZNS's own codes (-124
+//! invalid access token, -108 phone, -109 template, -112 data). Every request is recorded;
+//! faults are planned send by send.
 //!
 //! The OAuth error codes are the stub's own stand-ins (Zalo's documentation gives the
 //! shape, `error`, `error_name`, `error_reason`, `error_description`, not a list); the
@@ -59,6 +62,8 @@ pub enum Endpoint {
     Send,
     /// `POST /v4/oa/access_token`.
     Refresh,
+    /// `POST /message/template` (ZNS, on business.openapi.zalo.me).
+    Template,
     /// Anything else (answered 404).
     Unknown,
 }
@@ -259,6 +264,7 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Respons
     let endpoint = match (is_post, path.as_str()) {
         (true, "/v3.0/oa/message/cs") => Endpoint::Send,
         (true, "/v4/oa/access_token") => Endpoint::Refresh,
+        (true, "/message/template") => Endpoint::Template,
         _ => Endpoint::Unknown,
     };
     let body = match endpoint {
@@ -279,7 +285,7 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Respons
             message_id: None,
             at,
         });
-        let fault = if endpoint == Endpoint::Send {
+        let fault = if matches!(endpoint, Endpoint::Send | Endpoint::Template) {
             state.plan.pop_front().flatten()
         } else {
             None
@@ -290,6 +296,10 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Respons
         Endpoint::Send => match fault {
             Some(fault) => fault_answer(&fault).await,
             None => send(&state, access_token.as_deref(), &body),
+        },
+        Endpoint::Template => match fault {
+            Some(fault) => fault_answer(&fault).await,
+            None => template(&state, access_token.as_deref(), &body),
         },
         Endpoint::Refresh => {
             let answer = refresh(&state, secret_key.as_deref(), &body);
@@ -304,7 +314,10 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Respons
     if let Some(recorded) = lock(&state).requests.get_mut(index) {
         recorded.status = status;
         recorded.error = answer["error"].as_i64();
-        recorded.message_id = answer["data"]["message_id"].as_str().map(str::to_owned);
+        recorded.message_id = answer["data"]["message_id"]
+            .as_str()
+            .or(answer["data"]["msg_id"].as_str())
+            .map(str::to_owned);
     }
     match answer {
         Value::String(html) => Response::builder()
@@ -365,6 +378,49 @@ fn send(state: &Mutex<State>, access_token: Option<&str>, body: &Value) -> (u16,
             "data": {"message_id": message_id, "user_id": user},
             "error": 0,
             "message": "Success"
+        }),
+    )
+}
+
+/// A ZNS template message, checked as ZNS checks it: -124 for a bad access token, -108 a
+/// phone number not in international form, -109 an empty template id, -112 template data
+/// that is not an object of strings; else `data.msg_id` (ids count up with the messages').
+fn template(state: &Mutex<State>, access_token: Option<&str>, body: &Value) -> (u16, Value) {
+    let token_valid =
+        access_token.is_some_and(|token| lock(state).valid_access_tokens.contains(token));
+    if !token_valid {
+        return (200, zalo_error(-124, "Access token is invalid"));
+    }
+    let phone = body["phone"].as_str().unwrap_or_default();
+    if !(phone.starts_with("84") && (10..=12).contains(&phone.len()))
+        || !phone.bytes().all(|b| b.is_ascii_digit())
+    {
+        return (200, zalo_error(-108, "Phone number invalid"));
+    }
+    if body["template_id"].as_str().is_none_or(str::is_empty) {
+        return (200, zalo_error(-109, "Template ID invalid"));
+    }
+    let data_ok = body["template_data"]
+        .as_object()
+        .is_some_and(|data| !data.is_empty() && data.values().all(Value::is_string));
+    if !data_ok {
+        return (200, zalo_error(-112, "Template data invalid"));
+    }
+    let msg_id = {
+        let mut state = lock(state);
+        state.taken += 1;
+        format!("{:032x}", 0x2a50_0000_u64 + state.taken)
+    };
+    (
+        200,
+        json!({
+            "error": 0,
+            "message": "Success",
+            "data": {
+                "msg_id": msg_id,
+                "sent_time": "1760000000000",
+                "quota": {"dailyQuota": "500", "remainingQuota": "499"}
+            }
         }),
     )
 }

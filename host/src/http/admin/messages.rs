@@ -23,7 +23,9 @@ use super::extract::{ApiJson, ApiPath, idempotency_key};
 use crate::auth::Permission;
 use crate::conversation::Content;
 use crate::conversation::content::Template;
-use crate::conversation::model::{Bot, Channel, Message, NewMessage, PHONE_PREFIX, Sender};
+use crate::conversation::model::{
+    Bot, Channel, ChannelKind, Message, NewMessage, PHONE_PREFIX, Sender,
+};
 use crate::delivery::{Proactive, ProactiveOutcome};
 use crate::http::{ApiError, AppState};
 use crate::store::QueueOutcome;
@@ -133,6 +135,11 @@ async fn send(
     };
     content.check_sendable().map_err(invalid_message)?;
     let channel = bot_channel(&state, &bot, &body.channel_id).await?;
+    if content.template.is_some() && channel.kind == ChannelKind::Widget {
+        return Err(invalid_message(
+            "the web widget has no template messages; send a message instead".into(),
+        ));
+    }
     let sender = match &caller.who {
         Who::User { user, .. } => Sender::Operator(user.id.clone()),
         // A shop's system speaks as its bot.
