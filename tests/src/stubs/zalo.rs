@@ -392,9 +392,10 @@ fn template(state: &Mutex<State>, access_token: Option<&str>, body: &Value) -> (
         return (200, zalo_error(-124, "Access token is invalid"));
     }
     let phone = body["phone"].as_str().unwrap_or_default();
-    if !(phone.starts_with("84") && (10..=12).contains(&phone.len()))
-        || !phone.bytes().all(|b| b.is_ascii_digit())
-    {
+    let international = phone.starts_with("84")
+        && (10..=12).contains(&phone.len())
+        && phone.bytes().all(|b| b.is_ascii_digit());
+    if !international {
         return (200, zalo_error(-108, "Phone number invalid"));
     }
     if body["template_id"].as_str().is_none_or(str::is_empty) {

@@ -46,6 +46,9 @@ impl Shop {
     }
 }
 
+/// A bad request: bot, `Idempotency-Key`, body, bearer token, expected status and code.
+type Case<'a> = (&'a str, Option<&'a str>, Value, &'a str, u16, &'a str);
+
 fn shipped_notice(text: &str) -> Value {
     json!({
         "channel_id": CHANNEL,
@@ -153,7 +156,7 @@ async fn bad_proactive_requests_are_refused_with_the_reason_and_nothing_is_sent(
         change(&mut body);
         body
     };
-    let cases: Vec<(&str, Option<&str>, Value, &str, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "may",
             None,
