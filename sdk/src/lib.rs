@@ -14,7 +14,8 @@
 //!
 //! Whatever the kind, a plugin can call the host: [`log`], [`kv`] (its own key-value store),
 //! [`config`] (the tenant's settings), [`clock`], [`handover`] (ask for a person), and
-//! [`http`] (outbound HTTP to the hosts its manifest names and the tenant allows).
+//! [`http`] (outbound HTTP to the hosts its manifest names and the tenant allows). Channel
+//! plugins cut long replies with [`text`].
 //!
 //! # Example: a tool plugin
 //!
@@ -139,6 +140,7 @@ pub mod http;
 pub mod kv;
 pub mod log;
 mod middleware;
+pub mod text;
 mod tool;
 pub mod types;
 

@@ -59,7 +59,7 @@ fn long_text_is_several_messages_with_the_buttons_on_the_last() {
     assert!(
         texts
             .iter()
-            .all(|text| crate::split::utf16_len(text) <= 4096)
+            .all(|text| loa_sdk::text::utf16_len(text) <= 4096)
     );
     assert_eq!(texts.join("\n\n"), message.text.unwrap());
 }

@@ -3,7 +3,7 @@
 use loa_sdk::{Button, QuickReply};
 
 use super::*;
-use crate::split::utf16_len;
+use loa_sdk::text::utf16_len;
 
 fn postback(title: &str, payload: &str) -> Button {
     Button {
