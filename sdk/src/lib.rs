@@ -140,6 +140,8 @@ pub mod http;
 pub mod kv;
 pub mod log;
 mod middleware;
+#[cfg(feature = "channel")]
+pub mod progress;
 pub mod text;
 mod tool;
 pub mod types;

@@ -28,6 +28,15 @@ pub fn split_utf16(text: &str, limit: usize) -> Vec<String> {
     pieces
 }
 
+/// `text` cut to at most `max` characters, with `…` when something was cut (a provider's
+/// answer kept in the delivery log).
+pub fn cut_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 /// Length of `text` in UTF-16 code units (as Java, JavaScript and Telegram count it).
 pub fn utf16_len(text: &str) -> usize {
     text.chars().map(char::len_utf16).sum()

@@ -6,7 +6,6 @@
 
 pub mod graph;
 pub mod inbound;
-pub mod progress;
 pub mod render;
 pub mod signature;
 pub mod split;
@@ -22,7 +21,7 @@ use loa_sdk::{
 };
 
 use crate::graph::Accepted;
-use crate::progress::Progress;
+use loa_sdk::progress::{self, Progress};
 
 /// Longest wait for one Send API call: under the host's 5 s channel deadline, so a stalled
 /// Graph API gives a clear, retried failure instead of the host killing the call.

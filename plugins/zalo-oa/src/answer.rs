@@ -216,10 +216,7 @@ fn parse_retry_after_ms(value: &str) -> Option<u64> {
 
 /// `text` cut to [`MAX_KEPT_RESPONSE_CHARS`] characters.
 pub fn cut(text: &str) -> String {
-    match text.char_indices().nth(MAX_KEPT_RESPONSE_CHARS) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
+    loa_sdk::text::cut_chars(text, MAX_KEPT_RESPONSE_CHARS)
 }
 
 #[cfg(test)]

@@ -9,15 +9,14 @@
 //! can be tested without a host lives in the modules: `webhook` (the gate), `signature`
 //! (the mac), `inbound` (events), `postback` (button payloads and numbered options),
 //! `render` and `split` (messages out), `answer` (Zalo's answers to delivery results),
-//! `oauth` and `token` (refreshing the token pair), `progress` (resuming a reply sent in
-//! parts). `credentials` is the kv and HTTP side of `token`.
+//! `oauth` and `token` (refreshing the token pair); the SDK's `progress` resumes a reply
+//! sent in parts. `credentials` is the kv and HTTP side of `token`.
 
 mod answer;
 mod credentials;
 mod inbound;
 mod oauth;
 mod postback;
-mod progress;
 mod render;
 mod signature;
 mod split;
@@ -37,8 +36,8 @@ use loa_sdk::{
 
 use crate::answer::{Accepted, Refused};
 use crate::credentials::Credentials;
-use crate::progress::Progress;
 use crate::token::{Configured, TokenRecord};
+use loa_sdk::progress::{self, Progress};
 
 /// Zalo's OpenAPI host, when the channel sets no `api_base_url`.
 const DEFAULT_API_BASE_URL: &str = "https://openapi.zalo.me";

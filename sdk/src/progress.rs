@@ -1,4 +1,5 @@
-//! Resuming a message that takes several calls (a long text, text then images).
+//! Resuming a reply a channel plugin sends in several provider calls (a long text, text
+//! then images or a card) after a failure.
 //!
 //! The host retries a whole `send` after a transient failure, and the WIT `send` carries no
 //! delivery id. Without a record, a failure at part 3 would send parts 1 and 2 again. So
@@ -12,6 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::text::cut_chars;
+
+/// How much of the providers' answers the delivery log is handed, in characters.
+pub const MAX_KEPT_RESPONSE_CHARS: usize = 2000;
+
 /// How long a record of a half-sent message stays usable: well past the host's retries
 /// (8 attempts over about 8 minutes by default), short enough that the same reply sent
 /// again another day is not mistaken for a retry.
@@ -24,7 +30,7 @@ pub struct Progress {
     pub fingerprint: String,
     /// Parts sent, from the first.
     pub sent: usize,
-    /// Zalo's answers to the parts sent, in order.
+    /// The provider's answers to the parts sent, in order.
     pub responses: Vec<String>,
     /// `message_id` of the last part sent.
     pub last_message_id: Option<String>,
@@ -78,7 +84,10 @@ impl Progress {
                         serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.clone()))
                     })
                     .collect();
-                Some(crate::answer::cut(&Value::Array(answers).to_string()))
+                Some(cut_chars(
+                    &Value::Array(answers).to_string(),
+                    MAX_KEPT_RESPONSE_CHARS,
+                ))
             }
         }
     }
