@@ -1,0 +1,547 @@
+//! Nothing lost across two `kill -9`s under load, and a reply sent twice only where
+//! at-least-once delivery allows it: the demo shop with a Telegram and a Messenger channel
+//! pointed at their stubs gets 5,000 signed FAQ questions (some resent, as providers do) at
+//! about 1,000 a second from the open-loop generator ([`loa_e2e::load`]), while `loa serve`
+//! is killed twice and restarted on the same data. Every distinct question must get a
+//! reply at the stubs, which record every send; an extra reply must be a send whose
+//! attempt the kill kept from the delivery log ([`DUPLICATES_BOUND`]). Once on SQLite, once
+//! on PostgreSQL. Prints `lost=N duplicated=M` and the run's figures (`--nocapture`).
+//!
+//! `LOA_CRASH_EVENTS` changes the number of distinct events (default 5,000); the rate and
+//! the kill times stay, so fewer events crash fewer of them.
+
+// Shared with the host's store tests (one throwaway server helper, not two).
+#[path = "../../host/tests/common/postgres.rs"]
+mod postgres;
+
+#[path = "crash_delivery/diagnosis.rs"]
+mod diagnosis;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use loa_e2e::accounts::{DEMO_OWNER, admin_config, create_user, login};
+use loa_e2e::load::{self, LoadConfig, Target, Webhook};
+use loa_e2e::serve::Server;
+use loa_e2e::stubs::messenger::GraphApi;
+use loa_e2e::stubs::telegram::TelegramApi;
+use loa_e2e::{channels, finish, http, loa, workspace_root};
+use serde_json::{Value, json};
+
+const TG_CHANNEL: &str = "tg-may";
+const BOT_TOKEN: &str = "123456789:AAE-load_stub-token";
+const WEBHOOK_SECRET: &str = "tg-load_secret";
+const FB_CHANNEL: &str = "fb-may";
+const PAGE_ID: &str = "1029384756";
+const PAGE_TOKEN: &str = "EAAGloadpagetoken";
+const APP_SECRET: &str = "load-app-secret";
+
+/// Questions the fast path answers from the demo FAQ with one message each, by FAQ id.
+const QUESTIONS: [(&str, &str); 5] = [
+    ("faq-01", "shop có ship COD không?"),
+    ("faq-02", "phí ship bao nhiêu?"),
+    ("faq-03", "giao hàng mất bao lâu?"),
+    ("faq-15", "Xem bảng size ở đâu?"),
+    ("faq-31", "Cửa hàng mở cửa mấy giờ?"),
+];
+const RATE_PER_SEC: f64 = 1000.0;
+/// Every 20th event is posted a second time, 50 posts (50 ms) later.
+const RESEND_EVERY: usize = 20;
+const RESEND_LAG: usize = 50;
+/// When the two kills land, from the start of the load.
+const KILLS_AT: [Duration; 2] = [Duration::from_millis(1500), Duration::from_millis(3500)];
+/// Delivery is at-least-once: a send the provider took just before a `kill -9`, whose
+/// attempt the host had not yet committed, is sent again once its lease expires (the
+/// providers' Send APIs take no idempotency key, so the host cannot ask). Only rows a
+/// dispatcher holds at the kill can go out twice, and it holds at most `[delivery]
+/// concurrency` (64) at once: two kills, at most 128 extra replies. Runs of the debug
+/// build saw 3 to 21 (SQLite 5-21, PostgreSQL 3): each one a row whose first attempt is
+/// missing from the delivery log, the stub having taken that first copy 10-170 ms before
+/// the kill (the attempt's commit was still queued behind other writes), sent again 5 s
+/// (the lease) later. The test checks that every extra reply is such a send: there are at
+/// least as many attempts missing from the log as extra replies, and one outbox row per
+/// event (no replayed turn wrote a second reply).
+const DUPLICATES_BOUND: usize = 2 * 64;
+/// Replies still missing this long after the load ended fail the test.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Webhooks unthrottled (the default 100/s per channel would refuse most of the load);
+/// plugins may reach the stubs on loopback; the events and replies a killed host held are
+/// taken over 3 s / 5 s after the kill instead of 15 s; failed sends come back within a
+/// second. A send (deadline 4 s) always ends before its 5 s lease, so a live dispatcher
+/// never sees its own row leased again. At most `concurrency` (64, the default, named for
+/// [`DUPLICATES_BOUND`]) sends are in flight at once.
+const HOST_CONFIG: &str = "webhook_per_channel_per_minute = 0\n\n\
+    [plugins]\nallow_private_network = true\nchannel_timeout_ms = 4000\n\n\
+    [pipeline]\nlease_secs = 3\npoll_ms = 100\n\n\
+    [delivery]\nconcurrency = 64\nlease_secs = 5\npoll_ms = 100\n\n\
+    [delivery.retry]\nmax_attempts = 20\nbase_delay_ms = 200\nmax_delay_ms = 1000\n";
+
+/// Which store `loa serve` runs on.
+enum Database {
+    Sqlite,
+    Postgres(postgres::TestDatabase),
+}
+
+/// The demo shop's data, its owner's password and the store it lives in.
+struct Shop {
+    data: tempfile::TempDir,
+    database: Database,
+    password: String,
+}
+
+impl Shop {
+    async fn create(database: Database) -> Shop {
+        let data = tempfile::tempdir().expect("temp dir");
+        std::fs::write(data.path().join("loa.toml"), admin_config(HOST_CONFIG))
+            .expect("write loa.toml");
+        let mut shop = Shop {
+            data,
+            database,
+            password: String::new(),
+        };
+        finish(
+            shop.command()
+                .args(["tenant", "apply"])
+                .arg(workspace_root().join("samples/demo-shop/shop.toml")),
+        )
+        .success();
+        shop.password = create_user(shop.command(), DEMO_OWNER, "may", "owner");
+        let telegram = workspace_root().join("plugins/telegram");
+        assert!(
+            telegram.join("plugin.wasm").is_file(),
+            "plugins/telegram: run `cargo xtask build-plugins` first"
+        );
+        finish(shop.command().args(["plugin", "install"]).arg(telegram)).success();
+        let messenger = messenger_for_loopback(shop.data.path());
+        finish(shop.command().args(["plugin", "install"]).arg(messenger)).success();
+        shop
+    }
+
+    /// `loa` on this shop's data (and database).
+    fn command(&self) -> Command {
+        let mut command = loa(self.data.path());
+        if let Database::Postgres(database) = &self.database {
+            command.arg("--database-url").arg(&database.url);
+        }
+        command
+    }
+
+    fn serve(&self) -> Server {
+        match &self.database {
+            Database::Sqlite => Server::start(self.data.path(), std::iter::empty::<&str>()),
+            Database::Postgres(database) => {
+                Server::start(self.data.path(), ["--database-url", database.url.as_str()])
+            }
+        }
+    }
+}
+
+/// A copy of `plugins/messenger` whose manifest also declares `127.0.0.1`, where the
+/// Graph API stub listens (the host lets a plugin reach only hosts its manifest names).
+fn messenger_for_loopback(data_dir: &Path) -> std::path::PathBuf {
+    let source = workspace_root().join("plugins/messenger");
+    assert!(
+        source.join("plugin.wasm").is_file(),
+        "plugins/messenger: run `cargo xtask build-plugins` first"
+    );
+    let copy = data_dir.join("messenger-for-loopback");
+    std::fs::create_dir_all(&copy).expect("plugin copy dir");
+    std::fs::copy(source.join("plugin.wasm"), copy.join("plugin.wasm")).expect("copy wasm");
+    let manifest = std::fs::read_to_string(source.join("plugin.toml")).expect("manifest");
+    let declared = "http = [\"graph.facebook.com\"]";
+    assert!(manifest.contains(declared), "{manifest}");
+    let manifest = manifest.replace(declared, "http = [\"graph.facebook.com\", \"127.0.0.1\"]");
+    std::fs::write(copy.join("plugin.toml"), manifest).expect("write manifest");
+    copy
+}
+
+/// One distinct event: who asked which question where. Its reply goes to `recipient`
+/// (a Telegram chat id, a PSID) with the text of FAQ answer `question`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Asked {
+    channel: &'static str,
+    recipient: String,
+    question: usize,
+}
+
+/// `count` distinct events, Telegram and Messenger in turn; on each channel, customers
+/// ask the questions one after the other, a customer's next question coming after every
+/// other customer of the channel asked (so turns spread over many conversations).
+fn events(count: usize) -> Vec<(Asked, Webhook)> {
+    let per_channel = count.div_ceil(2);
+    let customers = per_channel.div_ceil(QUESTIONS.len());
+    (0..count)
+        .map(|index| {
+            let serial = index / 2;
+            let (customer, question) = (serial % customers, serial / customers);
+            let text = QUESTIONS[question].1;
+            if index % 2 == 0 {
+                let chat = 700_000 + i64::try_from(customer).expect("small");
+                let update_id = i64::try_from(serial).expect("small") + 1;
+                let webhook =
+                    load::telegram_update(TG_CHANNEL, WEBHOOK_SECRET, update_id, chat, text);
+                let asked = Asked {
+                    channel: TG_CHANNEL,
+                    recipient: chat.to_string(),
+                    question,
+                };
+                (asked, webhook)
+            } else {
+                let psid = format!("PSID_{customer}");
+                let mid = format!("m_load_{serial}");
+                let webhook =
+                    load::messenger_message(FB_CHANNEL, APP_SECRET, PAGE_ID, &psid, &mid, text);
+                let asked = Asked {
+                    channel: FB_CHANNEL,
+                    recipient: psid,
+                    question,
+                };
+                (asked, webhook)
+            }
+        })
+        .collect()
+}
+
+/// The demo FAQ's answers to [`QUESTIONS`], in that order.
+fn answers() -> Vec<String> {
+    let faq = std::fs::read_to_string(workspace_root().join("samples/demo-shop/faq.jsonl"))
+        .expect("the demo FAQ");
+    let entries: Vec<Value> = faq
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    QUESTIONS
+        .iter()
+        .map(|(id, _)| {
+            entries
+                .iter()
+                .find(|entry| entry["id"] == *id)
+                .and_then(|entry| entry["answer"].as_str())
+                .unwrap_or_else(|| panic!("no FAQ entry {id}"))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// One reply a stub accepted: the event it answers (`Err` with what it was when it
+/// answers none: an unknown recipient or text), and when the stub took it.
+struct Reply {
+    answers: Result<Asked, String>,
+    at: Instant,
+}
+
+/// Every reply the stubs accepted.
+fn replies(telegram: &TelegramApi, graph: &GraphApi, answers: &[String]) -> Vec<Reply> {
+    let question_of = |text: &str| answers.iter().position(|answer| answer == text);
+    let sent_to_telegram = telegram
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|call| call.accepted())
+        .map(|call| {
+            let chat = &call.body["chat_id"];
+            let recipient = chat
+                .as_str()
+                .map_or_else(|| chat.to_string(), str::to_owned);
+            (TG_CHANNEL, recipient, call.text().to_owned(), call.at)
+        });
+    let sent_to_messenger = graph
+        .requests()
+        .into_iter()
+        .filter(|request| request.message_id.is_some())
+        .map(|request| {
+            let recipient = request.recipient().unwrap_or_default().to_owned();
+            let text = request.text().unwrap_or_default().to_owned();
+            (FB_CHANNEL, recipient, text, request.at)
+        });
+    sent_to_telegram
+        .chain(sent_to_messenger)
+        .map(|(channel, recipient, text, at)| Reply {
+            answers: match question_of(&text) {
+                Some(question) => Ok(Asked {
+                    channel,
+                    recipient,
+                    question,
+                }),
+                None => Err(format!("{channel} → {recipient}: {text}")),
+            },
+            at,
+        })
+        .collect()
+}
+
+/// Replies per distinct event.
+fn reply_counts(asked: &[Asked], replies: &[Reply]) -> HashMap<Asked, usize> {
+    let mut counts: HashMap<Asked, usize> = asked.iter().map(|asked| (asked.clone(), 0)).collect();
+    for reply in replies {
+        if let Some(count) = reply
+            .answers
+            .as_ref()
+            .ok()
+            .and_then(|asked| counts.get_mut(asked))
+        {
+            *count += 1;
+        }
+    }
+    counts
+}
+
+/// `/readyz`'s queue depths: (inbox, outbox, dead), or `None` while the server is down.
+async fn queues(base_url: &str) -> Option<(u64, u64, u64)> {
+    let (status, body) = http::request("GET", &format!("{base_url}/readyz"), "").await;
+    let queues = &body["queues"];
+    (status == 200).then(|| {
+        let depth = |name: &str| queues[name].as_u64().unwrap_or(u64::MAX);
+        (depth("inbox"), depth("outbox"), depth("dead"))
+    })
+}
+
+/// Kills `server` (SIGKILL) and starts it again on the same data, off the async threads.
+async fn crash_and_restart(shop: &std::sync::Arc<Shop>, mut server: Server) -> Server {
+    let shop = std::sync::Arc::clone(shop);
+    tokio::task::spawn_blocking(move || {
+        server.crash();
+        shop.serve()
+    })
+    .await
+    .expect("restart")
+}
+
+async fn crash_twice_under_load(database: Database, store: &str) {
+    let count: usize = std::env::var("LOA_CRASH_EVENTS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(5000);
+    // One load at a time: the two stores' tests would otherwise share the two cores.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let test_started = Instant::now();
+    // Built before the clock starts for the shop (`cargo test --workspace --no-run`).
+    tokio::task::spawn_blocking(loa_e2e::loa_binary)
+        .await
+        .expect("the loa binary");
+    let built = test_started.elapsed();
+    let clock = diagnosis::Clock::start();
+    let shop = std::sync::Arc::new(Shop::create(database).await);
+    let mut server = shop.serve();
+    let token = login(server.base_url(), DEMO_OWNER, &shop.password)
+        .await
+        .access;
+    let telegram = TelegramApi::start(BOT_TOKEN).await;
+    let graph = GraphApi::start(PAGE_TOKEN).await;
+    let tg_secrets = json!({
+        "bot_token": BOT_TOKEN,
+        "webhook_secret": WEBHOOK_SECRET,
+        "api_base_url": telegram.base_url,
+    });
+    channels::connect(
+        server.base_url(),
+        &token,
+        "telegram",
+        TG_CHANNEL,
+        tg_secrets,
+    )
+    .await;
+    let fb_secrets = json!({
+        "page_access_token": PAGE_TOKEN,
+        "app_secret": APP_SECRET,
+        "verify_token": "load-verify",
+        "api_base_url": graph.base_url,
+    });
+    channels::connect(
+        server.base_url(),
+        &token,
+        "messenger",
+        FB_CHANNEL,
+        fb_secrets,
+    )
+    .await;
+    let setup = test_started.elapsed() - built;
+
+    let (asked, webhooks): (Vec<Asked>, Vec<Webhook>) = events(count).into_iter().unzip();
+    let posts = load::with_resends(webhooks, RESEND_EVERY, RESEND_LAG);
+    let post_count = posts.len();
+    let target = Target::new(server.base_url());
+    let started = Instant::now();
+    let generator = tokio::spawn({
+        let target = target.clone();
+        async move { load::run(&target, posts, LoadConfig::at_rate(RATE_PER_SEC)).await }
+    });
+    let mut restarts = Vec::new();
+    let mut killed_at_ms = Vec::new();
+    for kill_at in KILLS_AT {
+        tokio::time::sleep_until((started + kill_at).into()).await;
+        let killed = started.elapsed();
+        killed_at_ms.push(clock.epoch_ms(Instant::now()));
+        server = crash_and_restart(&shop, server).await;
+        target.set_base_url(server.base_url());
+        restarts.push(format!(
+            "killed at {killed:.2?}, back at {:.2?}",
+            started.elapsed()
+        ));
+    }
+    let report = generator.await.expect("the load generator");
+    let load_ended = started.elapsed();
+
+    // Drained: every event answered, and nothing left in the inbox or the outbox.
+    let answers = answers();
+    let drain_started = Instant::now();
+    let (counts, sent, depths) = loop {
+        let sent = replies(&telegram, &graph, &answers);
+        let counts = reply_counts(&asked, &sent);
+        let depths = queues(server.base_url()).await;
+        let answered = counts.values().all(|&count| count > 0);
+        let drained = answered && matches!(depths, Some((0, 0, _)));
+        if drained || drain_started.elapsed() > DRAIN_TIMEOUT {
+            break (counts, sent, depths);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let lost: Vec<&Asked> = counts
+        .iter()
+        .filter(|(_, count)| **count == 0)
+        .map(|(asked, _)| asked)
+        .collect();
+    let duplicated: usize = counts.values().map(|count| count.saturating_sub(1)).sum();
+    let unexpected: Vec<&String> = sent
+        .iter()
+        .filter_map(|reply| reply.answers.as_ref().err())
+        .collect();
+    let latencies = report.ack_latencies();
+    println!(
+        "crash_delivery[{store}]: events={count} posts={post_count} acked={} resends={} \
+         (last failures: {:?}); build {built:.2?}, setup {setup:.2?}, load {load_ended:.2?} ({}), \
+         ack latency p50 {:.1?} p99 {:.1?} max {:.1?}; drained {:.2?} after the load; \
+         queues (inbox, outbox, dead) {depths:?}; test {:.2?}",
+        report.acked(),
+        report.resends(),
+        report.failure_reasons(),
+        restarts.join(", "),
+        load::percentile(&latencies, 0.5),
+        load::percentile(&latencies, 0.99),
+        load::percentile(&latencies, 1.0),
+        drain_started.elapsed(),
+        test_started.elapsed(),
+    );
+    let outbox = diagnosis::outbox_totals(&shop.database, shop.data.path()).await;
+    println!(
+        "crash_delivery[{store}]: lost={} duplicated={duplicated}",
+        lost.len()
+    );
+    println!(
+        "crash_delivery[{store}]: outbox rows={} attempts={} logged attempts={} (unrecorded: {})",
+        outbox.rows,
+        outbox.attempts,
+        outbox.logged,
+        outbox.unrecorded_attempts()
+    );
+    if duplicated > 0 {
+        explain_duplicates(&shop, &server, &counts, &sent, clock, &killed_at_ms).await;
+    }
+
+    let unacked: Vec<_> = report
+        .posts
+        .iter()
+        .filter(|post| !post.acked)
+        .take(5)
+        .collect();
+    assert!(
+        unacked.is_empty(),
+        "posts never acknowledged: {unacked:#?}\n{}",
+        server.stderr()
+    );
+    assert!(
+        unexpected.is_empty(),
+        "replies to no event: {unexpected:#?}"
+    );
+    assert!(
+        lost.is_empty(),
+        "{} events never answered, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
+    let twice: Vec<(&Asked, &usize)> = counts
+        .iter()
+        .filter(|(_, count)| **count > 1)
+        .take(5)
+        .collect();
+    // One reply row per event: a replayed turn never wrote a second one.
+    assert_eq!(outbox.rows, count as u64, "outbox rows per event");
+    // Each extra reply is a send whose attempt a kill kept from the delivery log.
+    assert!(
+        duplicated as u64 <= outbox.unrecorded_attempts(),
+        "{duplicated} extra replies, but only {} attempts missing from the delivery log, \
+         e.g. {twice:?}",
+        outbox.unrecorded_attempts()
+    );
+    assert!(
+        duplicated <= DUPLICATES_BOUND,
+        "events answered more than once, e.g. {twice:?}"
+    );
+    drop(server);
+    if let Some(Shop {
+        database: Database::Postgres(database),
+        ..
+    }) = std::sync::Arc::into_inner(shop)
+    {
+        database.finish().await;
+    }
+}
+
+/// Prints, for a few events answered more than once, when the stub took each reply and
+/// the store's outbox rows and delivery log for the customer, with the kill times.
+async fn explain_duplicates(
+    shop: &Shop,
+    server: &Server,
+    counts: &HashMap<Asked, usize>,
+    sent: &[Reply],
+    clock: diagnosis::Clock,
+    killed_at_ms: &[i64],
+) {
+    let mut twice: Vec<&Asked> = counts
+        .iter()
+        .filter(|(_, count)| **count > 1)
+        .map(|(asked, _)| asked)
+        .collect();
+    twice.sort_by(|a, b| (a.channel, &a.recipient).cmp(&(b.channel, &b.recipient)));
+    twice.truncate(8);
+    println!("kills at (ms since the epoch): {killed_at_ms:?}");
+    let log = server.stderr();
+    for asked in twice {
+        let taken: Vec<i64> = sent
+            .iter()
+            .filter(|reply| reply.answers.as_ref() == Ok(asked))
+            .map(|reply| clock.epoch_ms(reply.at))
+            .collect();
+        let history = diagnosis::outbox_history(
+            &shop.database,
+            shop.data.path(),
+            std::slice::from_ref(&asked.recipient),
+        )
+        .await;
+        println!("{asked:?}: stub took replies at {taken:?}\n{history}");
+        let outbox_ids: std::collections::BTreeSet<&str> = history
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.split(" | ").next())
+            .collect();
+        for id in outbox_ids {
+            for line in diagnosis::log_lines_about(&log, id) {
+                println!("  log: {line}");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_kills_under_load_lose_nothing_and_repeat_only_unlogged_sends_on_sqlite() {
+    crash_twice_under_load(Database::Sqlite, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_kills_under_load_lose_nothing_and_repeat_only_unlogged_sends_on_postgres() {
+    let database = postgres::TestDatabase::create().await;
+    crash_twice_under_load(Database::Postgres(database), "postgres").await;
+}
