@@ -223,14 +223,7 @@ async fn bad_proactive_requests_are_refused_with_the_reason_and_nothing_is_sent(
             404,
             "channel_not_found",
         ),
-        (
-            "nobody",
-            Some("k8"),
-            good.clone(),
-            &key,
-            404,
-            "bot_not_found",
-        ),
+        ("nobody", Some("k8"), good.clone(), &key, 403, "forbidden"),
         ("may", Some("k9"), good.clone(), &reader, 403, "forbidden"),
         (
             "may",
