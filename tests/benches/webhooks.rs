@@ -290,13 +290,23 @@ async fn bench_store(
         }
     }
     let log = shop.server.stderr();
+    let problems: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("WARN") || line.contains("ERROR"))
+        .collect();
     eprintln!(
-        "({store}: the server logged {} lines, {} of them warnings or errors)",
+        "({store}: the server logged {} lines, {} of them warnings or errors{})",
         log.lines().count(),
-        log.lines()
-            .filter(|line| line.contains("WARN") || line.contains("ERROR"))
-            .count()
+        problems.len(),
+        if problems.is_empty() {
+            ""
+        } else {
+            ", the first ones:"
+        }
     );
+    for line in problems.iter().take(5) {
+        eprintln!("  {line}");
+    }
     rows
 }
 

@@ -276,7 +276,9 @@ async fn retry(
                 .delivery(&access.tenant_id, id)
                 .await?
                 .ok_or_else(|| not_found(&access.tenant_id, id))?;
-            Ok(Json(item.into()))
+            // The row as the requeue left it (`pending`): the dispatcher may already have
+            // taken it by now, and the answer says what this call did.
+            Ok(Json(OutboxItem { row, ..item }.into()))
         }
         Requeue::NotDead(row) => Err(ApiError::new(
             StatusCode::CONFLICT,
