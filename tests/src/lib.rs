@@ -31,6 +31,18 @@ pub fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
+/// Prefixes of the variables cargo sets for a crate it builds or runs, not for cargo itself.
+const CRATE_VARIABLES: &[&str] = &[
+    "CARGO_PKG_",
+    "CARGO_MANIFEST_",
+    "CARGO_CRATE_",
+    "CARGO_BIN_",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "OUT_DIR",
+];
+
 /// The `loa` binary the tests run: `$LOA_BIN` when set, else the one next to this test
 /// executable (`<target>/debug/loa`, or `<target>/release/loa` for a benchmark), built once
 /// per test process: `cargo test -p loa-e2e` alone would not rebuild another package's
@@ -56,7 +68,21 @@ pub fn loa_binary() -> PathBuf {
             true => &["build", "--release", "-p", "loa", "--quiet"],
             false => &["test", "--workspace", "--no-run", "--quiet"],
         };
-        let status = Command::new(env!("CARGO"))
+        let mut cargo = Command::new(env!("CARGO"));
+        // Cargo gives this process the variables of the crate it runs (`CARGO_PKG_NAME`,
+        // `CARGO_MANIFEST_DIR`, `OUT_DIR`, ...). Build scripts such as ring's rerun when one
+        // of them changes, so passed on they would rebuild ring and all above it (loa too)
+        // on every run, and again when cargo is next run from a shell.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if CRATE_VARIABLES
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+            {
+                cargo.env_remove(&*name);
+            }
+        }
+        let status = cargo
             .current_dir(workspace_root())
             .args(args)
             .status()

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::backend;
+use super::cached::CachedStatements;
 use crate::auth::Role;
 use crate::conversation::model::Tenant;
 use crate::store::codec::normalize_email;
@@ -53,7 +54,7 @@ fn user_from_row(row: &Row<'_>, offset: usize) -> rusqlite::Result<User> {
 pub(super) fn create_user(connection: &Connection, user: &User) -> Result<(), StoreError> {
     let email = normalize_email(&user.email);
     connection
-        .execute(
+        .execute_cached(
             &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
             params![
                 user.id,
@@ -77,7 +78,7 @@ pub(super) fn create_user(connection: &Connection, user: &User) -> Result<(), St
 
 pub(super) fn user(connection: &Connection, id: &str) -> Result<Option<User>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
             [id],
             |row| user_from_row(row, 0),
@@ -91,7 +92,7 @@ pub(super) fn user_by_email(
     email: &str,
 ) -> Result<Option<User>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             &format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1"),
             [normalize_email(email)],
             |row| user_from_row(row, 0),
@@ -108,7 +109,7 @@ pub(super) fn set_password(
 ) -> Result<bool, StoreError> {
     let transaction = connection.transaction().map_err(backend)?;
     let changed = transaction
-        .execute(
+        .execute_cached(
             "UPDATE users SET password_hash = ?2, password_changed_at_ms = ?3 WHERE id = ?1",
             params![user_id, password_hash, now_ms],
         )
@@ -117,7 +118,7 @@ pub(super) fn set_password(
         return Ok(false);
     }
     transaction
-        .execute(
+        .execute_cached(
             "UPDATE refresh_sessions SET revoked_at_ms = ?2
              WHERE user_id = ?1 AND revoked_at_ms IS NULL",
             params![user_id, now_ms],
@@ -152,7 +153,7 @@ pub(super) fn put_membership(
     membership: &Membership,
 ) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO memberships (tenant_id, user_id, role, created_at_ms)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = excluded.role",
@@ -179,7 +180,7 @@ pub(super) fn delete_membership(
     user_id: &str,
 ) -> Result<bool, StoreError> {
     let deleted = connection
-        .execute(
+        .execute_cached(
             "DELETE FROM memberships WHERE tenant_id = ?1 AND user_id = ?2",
             [tenant_id, user_id],
         )
@@ -193,7 +194,7 @@ pub(super) fn membership(
     user_id: &str,
 ) -> Result<Option<Membership>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             "SELECT tenant_id, user_id, role, created_at_ms FROM memberships
              WHERE tenant_id = ?1 AND user_id = ?2",
             [tenant_id, user_id],
@@ -254,7 +255,7 @@ pub(super) fn insert_refresh_session(
     session: &RefreshSession,
 ) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             &format!(
                 "INSERT INTO refresh_sessions ({SESSION_COLUMNS})
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
@@ -285,7 +286,7 @@ pub(super) fn refresh_session_by_hash(
     token_hash: &str,
 ) -> Result<Option<RefreshSession>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             &format!("SELECT {SESSION_COLUMNS} FROM refresh_sessions WHERE token_hash = ?1"),
             [token_hash],
             |row| {
@@ -313,7 +314,7 @@ pub(super) fn rotate_refresh_session(
 ) -> Result<bool, StoreError> {
     let transaction = connection.transaction().map_err(backend)?;
     let rotated = transaction
-        .execute(
+        .execute_cached(
             "UPDATE refresh_sessions SET rotated_at_ms = ?2
              WHERE id = ?1 AND rotated_at_ms IS NULL AND revoked_at_ms IS NULL",
             params![old_id, now_ms],
@@ -333,7 +334,7 @@ pub(super) fn revoke_refresh_family(
     now_ms: i64,
 ) -> Result<u64, StoreError> {
     let revoked = connection
-        .execute(
+        .execute_cached(
             "UPDATE refresh_sessions SET revoked_at_ms = ?2
              WHERE family_id = ?1 AND revoked_at_ms IS NULL",
             params![family_id, now_ms],
@@ -347,7 +348,7 @@ pub(super) fn refresh_family_live(
     family_id: &str,
 ) -> Result<bool, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             "SELECT EXISTS(SELECT 1 FROM refresh_sessions
                            WHERE family_id = ?1 AND revoked_at_ms IS NULL)",
             [family_id],

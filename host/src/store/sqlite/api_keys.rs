@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::backend;
+use super::cached::CachedStatements;
 use crate::store::codec::{API_KEY_TOUCH_INTERVAL_MS, decode, encode};
 use crate::store::{ApiKey, StoreError};
 
@@ -35,7 +36,7 @@ fn with_scopes((mut key, scopes): (ApiKey, String)) -> Result<ApiKey, StoreError
 
 pub(super) fn create(connection: &Connection, key: &ApiKey) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             &format!(
                 "INSERT INTO api_keys ({KEY_COLUMNS})
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -65,7 +66,7 @@ pub(super) fn create(connection: &Connection, key: &ApiKey) -> Result<(), StoreE
 
 pub(super) fn by_id(connection: &Connection, id: &str) -> Result<Option<ApiKey>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1"),
             [id],
             key_from_row,
@@ -99,7 +100,7 @@ pub(super) fn revoke(
     now_ms: i64,
 ) -> Result<bool, StoreError> {
     let revoked = connection
-        .execute(
+        .execute_cached(
             "UPDATE api_keys SET revoked_at_ms = ?3
              WHERE tenant_id = ?1 AND id = ?2 AND revoked_at_ms IS NULL",
             params![tenant_id, id, now_ms],
@@ -110,7 +111,7 @@ pub(super) fn revoke(
 
 pub(super) fn touch(connection: &Connection, id: &str, now_ms: i64) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "UPDATE api_keys SET last_used_at_ms = ?2
              WHERE id = ?1 AND (last_used_at_ms IS NULL OR last_used_at_ms <= ?2 - ?3)",
             params![id, now_ms, API_KEY_TOUCH_INTERVAL_MS],

@@ -3,12 +3,13 @@
 use rusqlite::{Connection, params};
 
 use super::backend;
+use super::cached::CachedStatements;
 use crate::store::codec::{decode, encode};
 use crate::store::{AuditEntry, NewAuditEntry, StoreError};
 
 pub(super) fn append(connection: &Connection, entry: &NewAuditEntry) -> Result<i64, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             "INSERT INTO audit_log (tenant_id, actor, action, target, ip, detail_json, at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
             params![

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::cached::CachedStatements;
 use super::conversations::{
     CONVERSATION_COLUMNS, MESSAGE_COLUMNS, RawMessage, conversation_from_row, message_from_raw,
     prefixed_conversation_columns, raw_message, with_state,
@@ -122,7 +123,7 @@ fn set_presence(
     now_ms: i64,
 ) -> Result<Option<OperatorPresence>, StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO operator_presence (tenant_id, user_id, status, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (tenant_id, user_id) DO UPDATE
@@ -131,7 +132,7 @@ fn set_presence(
         )
         .map_err(backend)?;
     connection
-        .query_row(
+        .query_row_cached(
             &format!(
                 "SELECT {PRESENCE_COLUMNS} FROM operator_presence p
                  JOIN users u ON u.id = p.user_id
@@ -188,7 +189,7 @@ impl ConsoleStore for SqliteStore {
         let tenant_id = tenant_id.to_owned();
         self.read(move |connection| {
             connection
-                .query_row(
+                .query_row_cached(
                     &format!(
                         "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.tenant_id = ?1 AND m.id = ?2"
                     ),

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::backend;
+use super::cached::CachedStatements;
 use crate::conversation::Content;
 use crate::conversation::model::{
     Bot, Channel, Contact, Conversation, Direction, FaqEntry, Message, NewMessage, SessionState,
@@ -13,7 +14,7 @@ use crate::store::{ConversationOpening, StoreError, StoredDecision, TurnCommit, 
 
 pub(super) fn put_tenant(connection: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO tenants (id, name, created_at_ms) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name",
             params![tenant.id, tenant.name, tenant.created_at_ms],
@@ -24,7 +25,7 @@ pub(super) fn put_tenant(connection: &Connection, tenant: &Tenant) -> Result<(),
 
 pub(super) fn tenant(connection: &Connection, id: &str) -> Result<Option<Tenant>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             "SELECT id, name, created_at_ms FROM tenants WHERE id = ?1",
             [id],
             |row| {
@@ -47,7 +48,7 @@ fn check_owner(
     tenant_id: &str,
 ) -> Result<(), StoreError> {
     let owner: Option<String> = connection
-        .query_row(
+        .query_row_cached(
             &format!("SELECT tenant_id FROM {table} WHERE id = ?1"),
             [id],
             |row| row.get(0),
@@ -66,7 +67,7 @@ pub(super) fn put_bot(connection: &mut Connection, bot: &Bot) -> Result<(), Stor
     let transaction = connection.transaction().map_err(backend)?;
     check_owner(&transaction, "bots", &bot.id, &bot.tenant_id)?;
     transaction
-        .execute(
+        .execute_cached(
             "INSERT INTO bots (id, tenant_id, name, settings_json, widget_secret, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name,
@@ -117,7 +118,7 @@ pub(super) fn bot_from_raw(
 
 pub(super) fn bot(connection: &Connection, id: &str) -> Result<Option<Bot>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             &format!("SELECT {BOT_COLUMNS} FROM bots WHERE id = ?1"),
             [id],
             raw_bot,
@@ -135,7 +136,7 @@ pub(super) fn put_channel(
     let transaction = connection.transaction().map_err(backend)?;
     check_owner(&transaction, "channels", &channel.id, &channel.tenant_id)?;
     transaction
-        .execute(
+        .execute_cached(
             "INSERT INTO channels (id, tenant_id, bot_id, kind_json, secrets_json, enabled, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (id) DO UPDATE SET bot_id = excluded.bot_id, kind_json = excluded.kind_json,
@@ -188,7 +189,7 @@ pub(super) fn channel_from_raw(
 
 pub(super) fn channel(connection: &Connection, id: &str) -> Result<Option<Channel>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             &format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = ?1"),
             [id],
             raw_channel,
@@ -207,14 +208,14 @@ pub(super) fn replace_faq(
 ) -> Result<(), StoreError> {
     let transaction = connection.transaction().map_err(backend)?;
     transaction
-        .execute(
+        .execute_cached(
             "DELETE FROM faq_entries WHERE tenant_id = ?1 AND bot_id = ?2",
             [tenant_id, bot_id],
         )
         .map_err(backend)?;
     for (position, entry) in entries.iter().enumerate() {
         transaction
-            .execute(
+            .execute_cached(
                 "INSERT INTO faq_entries (tenant_id, bot_id, id, position, entry_json)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![tenant_id, bot_id, entry.id, position as i64, encode(entry)?],
@@ -297,7 +298,7 @@ pub(super) fn contact(
     contact_id: &str,
 ) -> Result<Option<Contact>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             &format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = ?1 AND id = ?2"),
             [tenant_id, contact_id],
             contact_from_row,
@@ -312,7 +313,7 @@ pub(super) fn open_conversation(
 ) -> Result<(Contact, Conversation), StoreError> {
     let transaction = connection.transaction().map_err(backend)?;
     transaction
-        .execute(
+        .execute_cached(
             "INSERT INTO contacts (id, tenant_id, channel_id, channel_user_id, display_name, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (channel_id, channel_user_id) DO UPDATE
@@ -328,7 +329,7 @@ pub(super) fn open_conversation(
         )
         .map_err(backend)?;
     let contact = transaction
-        .query_row(
+        .query_row_cached(
             &format!(
                 "SELECT {CONTACT_COLUMNS} FROM contacts WHERE channel_id = ?1 AND channel_user_id = ?2"
             ),
@@ -343,7 +344,7 @@ pub(super) fn open_conversation(
         )));
     }
     let existing = transaction
-        .query_row(
+        .query_row_cached(
             &format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations
                  WHERE contact_id = ?1 AND state <> 'closed'"
@@ -358,7 +359,7 @@ pub(super) fn open_conversation(
         None => {
             let conversation = opening.new_conversation(&contact.id);
             transaction
-                .execute(
+                .execute_cached(
                     &format!(
                         "INSERT INTO conversations ({CONVERSATION_COLUMNS})
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
@@ -393,7 +394,7 @@ pub(super) fn current_conversation(
     channel_user_id: &str,
 ) -> Result<Option<Conversation>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             &format!(
                 "SELECT {} FROM conversations c
                  JOIN contacts k ON k.id = c.contact_id
@@ -424,7 +425,7 @@ pub(super) fn conversation(
     conversation_id: &str,
 ) -> Result<Option<Conversation>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             &format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = ?1 AND id = ?2"
             ),
@@ -487,7 +488,7 @@ pub(super) fn message_from_raw(raw: RawMessage) -> Result<Message, StoreError> {
 
 pub(super) fn message_by_id(connection: &Connection, id: i64) -> Result<Message, StoreError> {
     let raw = connection
-        .query_row(
+        .query_row_cached(
             &format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1"),
             [id],
             |row| raw_message(row, 0),
@@ -505,7 +506,7 @@ pub(super) fn record_inbound(
 ) -> Result<(Message, bool), StoreError> {
     let transaction = connection.transaction().map_err(backend)?;
     let inserted = transaction
-        .execute(
+        .execute_cached(
             "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, sender_json,
                                    content_json, channel_message_id, created_at_ms)
              VALUES (?1, ?2, ?3, 'inbound', ?4, ?5, ?6, ?7)
@@ -522,7 +523,7 @@ pub(super) fn record_inbound(
         )
         .map_err(backend)?;
     let id: i64 = transaction
-        .query_row(
+        .query_row_cached(
             "SELECT id FROM messages
              WHERE channel_id = ?1 AND channel_message_id = ?2 AND direction = 'inbound'",
             [&conversation.channel_id, channel_message_id],
@@ -530,7 +531,7 @@ pub(super) fn record_inbound(
         )
         .map_err(backend)?;
     transaction
-        .execute(
+        .execute_cached(
             "UPDATE conversations SET last_activity_ms = max(last_activity_ms, ?2) WHERE id = ?1",
             params![conversation.id, now_ms],
         )
@@ -555,7 +556,7 @@ pub(super) fn queue_outbound(
     now_ms: i64,
 ) -> Result<Message, StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, sender_json,
                                    content_json, channel_message_id, created_at_ms)
              VALUES (?1, ?2, ?3, 'outbound', ?4, ?5, NULL, ?6)",
@@ -571,7 +572,7 @@ pub(super) fn queue_outbound(
         .map_err(backend)?;
     let message_id = connection.last_insert_rowid();
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO outbox (tenant_id, channel_id, conversation_id, message_id, idempotency_key,
                                  status, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8)",
@@ -590,7 +591,7 @@ pub(super) fn queue_outbound(
     if delivered_live {
         let outbox_id = connection.last_insert_rowid();
         connection
-            .execute(
+            .execute_cached(
                 "INSERT INTO delivery_log (outbox_id, attempt, result_json, provider_response, elapsed_ms, at_ms)
                  VALUES (?1, 1, ?2, ?3, 0, ?4)",
                 params![outbox_id, encode(&live_delivery())?, LIVE_DELIVERY_NOTE, now_ms],
@@ -606,7 +607,7 @@ pub(super) fn commit_turn(
 ) -> Result<TurnCommitted, StoreError> {
     let transaction = connection.transaction().map_err(backend)?;
     let inserted = transaction
-        .execute(
+        .execute_cached(
             "INSERT INTO turn_decisions (turn_key, tenant_id, conversation_id, decision_json, created_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (turn_key) DO NOTHING",
             params![
@@ -655,7 +656,7 @@ pub(super) fn commit_turn(
     }
     let moved = turn.state != current.state;
     transaction
-        .execute(
+        .execute_cached(
             "UPDATE conversations SET state = ?2, consecutive_misses = ?3,
                  last_activity_ms = max(last_activity_ms, ?4),
                  state_changed_at_ms = CASE WHEN ?6 THEN ?4 ELSE state_changed_at_ms END,

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::cached::CachedStatements;
 use super::conversations::{
     MESSAGE_COLUMNS, conversation, message_by_id, message_from_raw, queue_outbound, raw_message,
 };
@@ -59,7 +60,7 @@ fn delivery(
     id: i64,
 ) -> Result<Option<OutboxItem>, StoreError> {
     let raw = connection
-        .query_row(
+        .query_row_cached(
             &format!(
                 "SELECT {OUTBOX_COLUMNS}, {MESSAGE_COLUMNS}
                  FROM outbox o JOIN messages m ON m.id = o.message_id
@@ -89,7 +90,7 @@ fn requeue_dead(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
     let changed = transaction
-        .execute(
+        .execute_cached(
             "UPDATE outbox SET status = 'pending', attempt_base = attempts,
                  next_attempt_at_ms = ?3, lease_until_ms = 0, updated_at_ms = ?3
              WHERE tenant_id = ?1 AND id = ?2 AND status = 'dead'",
@@ -97,7 +98,7 @@ fn requeue_dead(
         )
         .map_err(backend)?;
     let row = transaction
-        .query_row(
+        .query_row_cached(
             &format!("SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE o.tenant_id = ?1 AND o.id = ?2"),
             params![tenant_id, id],
             raw_outbox,
@@ -123,7 +124,7 @@ fn queue_message(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
     let earlier: Option<(i64, i64, String)> = transaction
-        .query_row(
+        .query_row_cached(
             "SELECT id, message_id, tenant_id FROM outbox WHERE idempotency_key = ?1",
             [&queued.idempotency_key],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
@@ -156,14 +157,14 @@ fn queue_message(
         queued.now_ms,
     )?;
     let outbox_id: i64 = transaction
-        .query_row(
+        .query_row_cached(
             "SELECT id FROM outbox WHERE idempotency_key = ?1",
             [&queued.idempotency_key],
             |row| row.get(0),
         )
         .map_err(backend)?;
     transaction
-        .execute(
+        .execute_cached(
             "UPDATE conversations SET last_activity_ms = max(last_activity_ms, ?2) WHERE id = ?1",
             params![current.id, queued.now_ms],
         )

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
+use super::cached::CachedStatements;
 use super::conversations::{
     CONVERSATION_COLUMNS, conversation, conversation_from_row, message_by_id, queue_outbound,
     with_state,
@@ -26,7 +27,7 @@ pub(super) fn insert_event(
     now_ms: i64,
 ) -> Result<HandoverEvent, StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO handover_events (tenant_id, conversation_id, from_state, to_state,
                                           trigger, actor, reason, at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -71,7 +72,7 @@ fn move_conversation(
         Err(refusal) => return Ok(refusal.outcome(current)),
     };
     transaction
-        .execute(
+        .execute_cached(
             "UPDATE conversations SET state = ?2, assigned_to = ?3, state_changed_at_ms = ?4,
                  consecutive_misses = 0, busy_notified_at_ms = NULL,
                  last_activity_ms = max(last_activity_ms, ?4)
@@ -130,7 +131,7 @@ fn record_operator_reply(
     };
     let key = reply_key(reply);
     let earlier: Option<i64> = transaction
-        .query_row(
+        .query_row_cached(
             "SELECT message_id FROM outbox WHERE idempotency_key = ?1",
             [&key],
             |row| row.get(0),
@@ -162,13 +163,13 @@ fn record_operator_reply(
         reply.now_ms,
     )?;
     transaction
-        .execute(
+        .execute_cached(
             "UPDATE conversations SET last_activity_ms = max(last_activity_ms, ?2) WHERE id = ?1",
             params![current.id, reply.now_ms],
         )
         .map_err(backend)?;
     let first = transaction
-        .execute(FIRST_REPLY, params![current.id, reply.now_ms])
+        .execute_cached(FIRST_REPLY, params![current.id, reply.now_ms])
         .map_err(backend)?
         == 1;
     transaction.commit().map_err(backend)?;
@@ -274,7 +275,7 @@ fn record_busy_notice(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
     let claimed = transaction
-        .execute(
+        .execute_cached(
             "UPDATE conversations SET busy_notified_at_ms = ?4
              WHERE tenant_id = ?1 AND id = ?2 AND state = 'waiting'
                AND state_changed_at_ms = ?3 AND busy_notified_at_ms IS NULL",

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
+use super::cached::CachedStatements;
 use super::{SqliteStore, backend};
 use crate::conversation::model::FaqEntry;
 use crate::store::codec::{decode, encode};
@@ -18,7 +19,7 @@ fn put_document(
     document: &Document,
 ) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO knowledge_documents
                  (tenant_id, bot_id, id, title, source, sha256, chunks_json, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -47,7 +48,7 @@ fn delete_document(
     document_id: &str,
 ) -> Result<bool, StoreError> {
     let deleted = connection
-        .execute(
+        .execute_cached(
             "DELETE FROM knowledge_documents WHERE tenant_id = ?1 AND bot_id = ?2 AND id = ?3",
             [tenant_id, bot_id, document_id],
         )
@@ -164,7 +165,7 @@ fn retain_embeddings(
     keep: &[String],
 ) -> Result<usize, StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "DELETE FROM knowledge_embeddings
              WHERE tenant_id = ?1 AND bot_id = ?2 AND model = ?3
                AND text_sha256 NOT IN (SELECT value FROM json_each(?4))",
@@ -182,7 +183,7 @@ fn put_faq_entry(
     entry: &FaqEntry,
 ) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO faq_entries (tenant_id, bot_id, id, position, entry_json)
              VALUES (?1, ?2, ?3,
                      (SELECT coalesce(max(position) + 1, 0) FROM faq_entries
@@ -202,7 +203,7 @@ fn delete_faq_entry(
     entry_id: &str,
 ) -> Result<bool, StoreError> {
     let deleted = connection
-        .execute(
+        .execute_cached(
             "DELETE FROM faq_entries WHERE tenant_id = ?1 AND bot_id = ?2 AND id = ?3",
             [tenant_id, bot_id, entry_id],
         )

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::backend;
+use super::cached::CachedStatements;
 use crate::store::{KvQuota, KvScope, StoreError};
 
 pub(super) fn get(
@@ -35,7 +36,7 @@ fn write_within_quota(
     quota.check_key(key)?;
     quota.check_value(key, value)?;
     let exists: bool = transaction
-        .query_row(
+        .query_row_cached(
             "SELECT EXISTS(SELECT 1 FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3)",
             params![scope.tenant_id, scope.plugin, key],
             |row| row.get(0),
@@ -43,7 +44,7 @@ fn write_within_quota(
         .map_err(backend)?;
     if !exists {
         let keys: i64 = transaction
-            .query_row(
+            .query_row_cached(
                 "SELECT COUNT(*) FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2",
                 params![scope.tenant_id, scope.plugin],
                 |row| row.get(0),
@@ -52,7 +53,7 @@ fn write_within_quota(
         quota.check_key_count(keys.max(0) as u64)?;
     }
     transaction
-        .execute(
+        .execute_cached(
             "INSERT INTO plugin_kv (tenant_id, plugin, key, value) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (tenant_id, plugin, key) DO UPDATE SET value = excluded.value",
             params![scope.tenant_id, scope.plugin, key, value],
@@ -81,7 +82,7 @@ pub(super) fn delete(
     key: &str,
 ) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "DELETE FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3",
             params![scope.tenant_id, scope.plugin, key],
         )
@@ -129,7 +130,7 @@ pub(super) fn compare_and_swap(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(backend)?;
     let current: Option<Vec<u8>> = transaction
-        .query_row(
+        .query_row_cached(
             "SELECT value FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3",
             params![scope.tenant_id, scope.plugin, key],
             |row| row.get(0),
@@ -143,7 +144,7 @@ pub(super) fn compare_and_swap(
         Some(value) => write_within_quota(&transaction, scope, key, value, quota)?,
         None => {
             transaction
-                .execute(
+                .execute_cached(
                     "DELETE FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3",
                     params![scope.tenant_id, scope.plugin, key],
                 )

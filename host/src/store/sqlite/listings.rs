@@ -4,6 +4,7 @@
 use rusqlite::{Connection, params};
 
 use super::backend;
+use super::cached::CachedStatements;
 use super::conversations::{
     BOT_COLUMNS, CHANNEL_COLUMNS, CONVERSATION_COLUMNS, bot_from_raw, channel_from_raw,
     conversation_from_row, raw_bot, raw_channel, with_state,
@@ -50,14 +51,14 @@ pub(super) fn delete_channel(
     // has one writer).
     let transaction = connection.transaction().map_err(backend)?;
     let has_contacts: bool = transaction
-        .query_row(
+        .query_row_cached(
             "SELECT EXISTS(SELECT 1 FROM contacts WHERE channel_id = ?1)",
             [channel_id],
             |row| row.get(0),
         )
         .map_err(backend)?;
     let exists: bool = transaction
-        .query_row(
+        .query_row_cached(
             "SELECT EXISTS(SELECT 1 FROM channels WHERE tenant_id = ?1 AND id = ?2)",
             [tenant_id, channel_id],
             |row| row.get(0),
@@ -72,7 +73,7 @@ pub(super) fn delete_channel(
         )));
     }
     transaction
-        .execute(
+        .execute_cached(
             "DELETE FROM channels WHERE tenant_id = ?1 AND id = ?2",
             [tenant_id, channel_id],
         )

@@ -2,6 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::cached::CachedStatements;
 use super::{backend, now_ms};
 use crate::store::{BreakerTrip, InstalledPlugin, StoreError, TenantPluginSettings};
 
@@ -10,7 +11,7 @@ pub(super) fn record_installed(
     plugin: &InstalledPlugin,
 ) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO installed_plugins (name, version, kind, description, sha256, installed_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (name, version) DO UPDATE SET
@@ -124,7 +125,7 @@ pub(super) fn tenant_plugin(
     plugin: &str,
 ) -> Result<Option<TenantPluginSettings>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             &format!(
                 "SELECT {TENANT_PLUGIN_COLUMNS} FROM tenant_plugins
                  WHERE tenant_id = ?1 AND plugin = ?2"
@@ -161,7 +162,7 @@ pub(super) fn put_tenant_plugin(
     settings: &TenantPluginSettings,
 ) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO tenant_plugins
                 (tenant_id, plugin, pinned_version, enabled, config_json, http_grants, breaker_json, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -194,7 +195,7 @@ pub(super) fn record_breaker(
     // A tenant that never configured the plugin (e.g. `loa plugin run`) still gets a row,
     // so the reason survives a restart.
     connection
-        .execute(
+        .execute_cached(
             "INSERT INTO tenant_plugins (tenant_id, plugin, breaker_json, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (tenant_id, plugin) DO UPDATE SET

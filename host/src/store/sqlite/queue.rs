@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::backend;
+use super::cached::CachedStatements;
 use super::conversations::{MESSAGE_COLUMNS, message_from_raw, raw_message};
 use crate::store::codec::{decode, encode};
 use crate::store::{
@@ -15,7 +16,7 @@ pub(super) fn inbox_insert(
     event: &NewInboxEvent,
 ) -> Result<InboxInsert, StoreError> {
     let inserted = connection
-        .execute(
+        .execute_cached(
             "INSERT INTO inbox_events (tenant_id, channel_id, channel_message_id, channel_user_id,
                                        payload_json, available_at_ms, received_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
@@ -34,7 +35,7 @@ pub(super) fn inbox_insert(
         return Ok(InboxInsert::Inserted(connection.last_insert_rowid()));
     }
     let id = connection
-        .query_row(
+        .query_row_cached(
             "SELECT id FROM inbox_events WHERE channel_id = ?1 AND channel_message_id = ?2",
             [&event.channel_id, &event.channel_message_id],
             |row| row.get(0),
@@ -86,7 +87,7 @@ pub(super) fn inbox_claim(
     };
     for event in &events {
         transaction
-            .execute(
+            .execute_cached(
                 "UPDATE inbox_events SET status = 'processing', attempts = attempts + 1,
                      lease_until_ms = ?2 WHERE id = ?1",
                 params![event.id, now_ms + lease_ms],
@@ -105,7 +106,7 @@ pub(super) fn inbox_release(
     give_up: bool,
 ) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "UPDATE inbox_events SET status = ?2, last_error = ?3, available_at_ms = ?4,
                  lease_until_ms = 0
              WHERE id = ?1 AND status = 'processing'",
@@ -122,7 +123,7 @@ pub(super) fn inbox_release(
 
 pub(super) fn mark_inbox_done(connection: &Connection, id: i64) -> Result<(), StoreError> {
     connection
-        .execute(
+        .execute_cached(
             "UPDATE inbox_events SET status = 'done', lease_until_ms = 0 WHERE id = ?1",
             [id],
         )
@@ -200,7 +201,7 @@ pub(super) fn outbox_claim(
     for (outbox, message) in raws {
         let mut row = outbox_from_raw(outbox)?;
         transaction
-            .execute(
+            .execute_cached(
                 "UPDATE outbox SET status = 'sending', attempts = attempts + 1,
                      lease_until_ms = ?2, updated_at_ms = ?3 WHERE id = ?1",
                 params![row.id, now_ms + lease_ms, now_ms],
@@ -224,7 +225,7 @@ pub(super) fn outbox_record_attempt(
 ) -> Result<(), StoreError> {
     let transaction = connection.transaction().map_err(backend)?;
     transaction
-        .execute(
+        .execute_cached(
             "INSERT INTO delivery_log (outbox_id, attempt, result_json, provider_response, elapsed_ms, at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -242,14 +243,14 @@ pub(super) fn outbox_record_attempt(
             provider_message_id,
         } => {
             transaction
-                .execute(
+                .execute_cached(
                     "UPDATE outbox SET status = 'sent', last_error = NULL, lease_until_ms = 0,
                          updated_at_ms = ?2 WHERE id = ?1",
                     params![attempt.outbox_id, attempt.at_ms],
                 )
                 .map_err(backend)?;
             transaction
-                .execute(
+                .execute_cached(
                     "UPDATE messages SET channel_message_id = ?2
                      WHERE id = (SELECT message_id FROM outbox WHERE id = ?1)",
                     params![attempt.outbox_id, provider_message_id],
@@ -258,7 +259,7 @@ pub(super) fn outbox_record_attempt(
         }
         AttemptResult::Retry { reason, at_ms } => {
             transaction
-                .execute(
+                .execute_cached(
                     "UPDATE outbox SET status = 'failed', last_error = ?2, next_attempt_at_ms = ?3,
                          lease_until_ms = 0, updated_at_ms = ?4 WHERE id = ?1",
                     params![attempt.outbox_id, reason, at_ms, attempt.at_ms],
@@ -267,7 +268,7 @@ pub(super) fn outbox_record_attempt(
         }
         AttemptResult::Dead { reason } => {
             transaction
-                .execute(
+                .execute_cached(
                     "UPDATE outbox SET status = 'dead', last_error = ?2, lease_until_ms = 0,
                          updated_at_ms = ?3 WHERE id = ?1",
                     params![attempt.outbox_id, reason, attempt.at_ms],
@@ -283,7 +284,7 @@ pub(super) fn outbox_row(
     id: i64,
 ) -> Result<Option<OutboxRow>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             &format!("SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE o.id = ?1"),
             [id],
             raw_outbox,
@@ -351,7 +352,7 @@ pub(super) fn delivery_log(
 
 pub(super) fn queue_depths(connection: &Connection) -> Result<QueueDepths, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             "SELECT
                 (SELECT count(*) FROM inbox_events WHERE status IN ('pending', 'processing')),
                 (SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending', 'failed')),

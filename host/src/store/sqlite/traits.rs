@@ -1,6 +1,8 @@
 //! [`SqliteStore`] as a [`ConversationStore`] and a [`QueueStore`]: each method moves its
 //! arguments onto the blocking pool and runs the matching function.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use super::{SqliteStore, conversations, queue};
@@ -22,7 +24,7 @@ impl ConversationStore for SqliteStore {
 
     async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
         let id = id.to_owned();
-        self.read(move |connection| conversations::tenant(connection, &id))
+        self.read_short(move |connection| conversations::tenant(connection, &id))
             .await
     }
 
@@ -34,7 +36,7 @@ impl ConversationStore for SqliteStore {
 
     async fn bot(&self, id: &str) -> Result<Option<Bot>, StoreError> {
         let id = id.to_owned();
-        self.read(move |connection| conversations::bot(connection, &id))
+        self.read_short(move |connection| conversations::bot(connection, &id))
             .await?
             .map(|bot| self.secrets.open_bot(bot))
             .transpose()
@@ -48,7 +50,7 @@ impl ConversationStore for SqliteStore {
 
     async fn channel(&self, id: &str) -> Result<Option<Channel>, StoreError> {
         let id = id.to_owned();
-        self.read(move |connection| conversations::channel(connection, &id))
+        self.read_short(move |connection| conversations::channel(connection, &id))
             .await?
             .map(|channel| self.secrets.open_channel(channel))
             .transpose()
@@ -83,7 +85,7 @@ impl ConversationStore for SqliteStore {
         opening: &ConversationOpening,
     ) -> Result<(Contact, Conversation), StoreError> {
         let opening = opening.clone();
-        self.with(move |connection| conversations::open_conversation(connection, &opening))
+        self.with_short(move |connection| conversations::open_conversation(connection, &opening))
             .await
     }
 
@@ -110,7 +112,7 @@ impl ConversationStore for SqliteStore {
         contact_id: &str,
     ) -> Result<Option<Contact>, StoreError> {
         let (tenant_id, id) = (tenant_id.to_owned(), contact_id.to_owned());
-        self.read(move |connection| conversations::contact(connection, &tenant_id, &id))
+        self.read_short(move |connection| conversations::contact(connection, &tenant_id, &id))
             .await
     }
 
@@ -120,7 +122,7 @@ impl ConversationStore for SqliteStore {
         conversation_id: &str,
     ) -> Result<Option<Conversation>, StoreError> {
         let (tenant_id, id) = (tenant_id.to_owned(), conversation_id.to_owned());
-        self.read(move |connection| conversations::conversation(connection, &tenant_id, &id))
+        self.read_short(move |connection| conversations::conversation(connection, &tenant_id, &id))
             .await
     }
 
@@ -144,7 +146,7 @@ impl ConversationStore for SqliteStore {
 
     async fn commit_turn(&self, turn: &TurnCommit) -> Result<TurnCommitted, StoreError> {
         let turn = turn.clone();
-        self.with(move |connection| conversations::commit_turn(connection, &turn))
+        self.with_short(move |connection| conversations::commit_turn(connection, &turn))
             .await
     }
 
@@ -189,9 +191,16 @@ impl ConversationStore for SqliteStore {
 #[async_trait]
 impl QueueStore for SqliteStore {
     async fn inbox_insert(&self, event: &NewInboxEvent) -> Result<InboxInsert, StoreError> {
-        let event = event.clone();
-        self.with(move |connection| queue::inbox_insert(connection, &event))
-            .await
+        let answer = self.inbox_batch.push(event.clone());
+        let batch = Arc::clone(&self.inbox_batch);
+        self.with_short(move |connection| {
+            batch.commit_pending(connection);
+            Ok(())
+        })
+        .await?;
+        answer.await.map_err(|_| {
+            StoreError::Backend("the inbox batch was dropped before it was stored".into())
+        })?
     }
 
     async fn inbox_claim(
@@ -200,7 +209,7 @@ impl QueueStore for SqliteStore {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<InboxEvent>, StoreError> {
-        self.with(move |connection| queue::inbox_claim(connection, now_ms, lease_ms, limit))
+        self.with_short(move |connection| queue::inbox_claim(connection, now_ms, lease_ms, limit))
             .await
     }
 
@@ -219,7 +228,7 @@ impl QueueStore for SqliteStore {
     }
 
     async fn inbox_finish(&self, id: i64) -> Result<(), StoreError> {
-        self.with(move |connection| queue::mark_inbox_done(connection, id))
+        self.with_short(move |connection| queue::mark_inbox_done(connection, id))
             .await
     }
 
@@ -229,18 +238,18 @@ impl QueueStore for SqliteStore {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        self.with(move |connection| queue::outbox_claim(connection, now_ms, lease_ms, limit))
+        self.with_short(move |connection| queue::outbox_claim(connection, now_ms, lease_ms, limit))
             .await
     }
 
     async fn outbox_record_attempt(&self, attempt: &DeliveryAttempt) -> Result<(), StoreError> {
         let attempt = attempt.clone();
-        self.with(move |connection| queue::outbox_record_attempt(connection, &attempt))
+        self.with_short(move |connection| queue::outbox_record_attempt(connection, &attempt))
             .await
     }
 
     async fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>, StoreError> {
-        self.read(move |connection| queue::outbox_row(connection, id))
+        self.read_short(move |connection| queue::outbox_row(connection, id))
             .await
     }
 
