@@ -30,3 +30,4 @@ pub mod llm;
 pub mod plugins;
 pub mod serve;
 pub mod store;
+mod work_runtime;

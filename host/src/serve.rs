@@ -22,6 +22,7 @@ use crate::http::{AppState, router};
 use crate::knowledge::Knowledge;
 use crate::plugins::registry::PluginRegistry;
 use crate::store::Store;
+use crate::work_runtime::WorkRuntime;
 
 /// Why the host stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,9 @@ pub enum ServeError {
     /// The HTTP server failed.
     #[error("HTTP server failed: {0}")]
     Http(#[from] std::io::Error),
+    /// The threads for turns and sends could not be started.
+    #[error("cannot start the work threads: {0}")]
+    WorkRuntime(std::io::Error),
 }
 
 /// Runs the host on `listener` until `shutdown` is cancelled, then drains: new visitors
@@ -84,9 +88,10 @@ pub async fn serve(
         config.delivery.clone(),
         outbox_wake,
     );
-    let workers_task = tokio::spawn(workers.run(work_shutdown.clone()));
-    let dispatcher_task = tokio::spawn(dispatcher.run(work_shutdown.clone()));
-    let timers_task = tokio::spawn(timers::run(
+    let work = WorkRuntime::start().map_err(ServeError::WorkRuntime)?;
+    let workers_task = work.spawn(workers.run(work_shutdown.clone()));
+    let dispatcher_task = work.spawn(dispatcher.run(work_shutdown.clone()));
+    let timers_task = work.spawn(timers::run(
         Arc::clone(&store),
         Arc::clone(&handover),
         work_shutdown.clone(),

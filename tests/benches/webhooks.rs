@@ -15,7 +15,8 @@
 //! highest rate whose p99 stays within 10 ms, `LOA_BENCH_STEP_SECS` (default 10) per step,
 //! doubling from `LOA_BENCH_SEARCH_FROM` (default 1,000) until a step fails, then halving
 //! the gap. `LOA_BENCH_SEARCH=0` skips the search; `LOA_BENCH_STORES=sqlite` (or
-//! `postgres`) measures one store only; `LOA_BENCH_HOST_CONFIG` is appended to the host's
+//! `postgres`) measures one store only; `LOA_BENCH_CONNECTIONS` (default 40, Telegram's
+//! default `max_connections`) sets the keep-alive connections the updates arrive on; `LOA_BENCH_HOST_CONFIG` is appended to the host's
 //! `loa.toml` (e.g. `"[pipeline]\nworkers = 8\n"`). Before each measurement the host works
 //! off what the previous one queued, so every step starts from an idle host.
 //!
@@ -48,6 +49,11 @@ const CHATS: i64 = 1000;
 /// webhook that answers slower than this holds a connection the provider wants back.
 const P99_GOAL: Duration = Duration::from_millis(10);
 const WARM_UP: Duration = Duration::from_secs(2);
+/// Connections the provider keeps open to the host, each with one update in flight:
+/// Telegram's default `max_connections` of `setWebhook` (1 to 100, default 40). With fewer,
+/// the generator's own queue caps the rate at connections ÷ service time and its waiting
+/// shows as the host's latency.
+const PROVIDER_CONNECTIONS: usize = 40;
 /// Longest wait for the host to work off a measurement's updates before the next one.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -65,6 +71,7 @@ struct Settings {
     search: bool,
     stores: String,
     host_config: String,
+    connections: usize,
 }
 
 impl Settings {
@@ -84,6 +91,7 @@ impl Settings {
             search: std::env::var("LOA_BENCH_SEARCH").as_deref() != Ok("0"),
             host_config: std::env::var("LOA_BENCH_HOST_CONFIG").unwrap_or_default(),
             stores: std::env::var("LOA_BENCH_STORES").unwrap_or_else(|_| "sqlite,postgres".into()),
+            connections: number("LOA_BENCH_CONNECTIONS", PROVIDER_CONNECTIONS as f64) as usize,
         }
     }
 }
@@ -210,8 +218,8 @@ impl Shop {
         }
     }
 
-    /// Posts `secs` seconds of new updates at `rate` a second.
-    async fn post(&mut self, rate: f64, secs: f64) -> Report {
+    /// Posts `secs` seconds of new updates at `rate` a second over `connections`.
+    async fn post(&mut self, rate: f64, secs: f64, connections: usize) -> Report {
         let count = (rate * secs).round() as usize;
         let posts: Vec<Post> = (0..count)
             .map(|_| {
@@ -226,7 +234,11 @@ impl Shop {
                 }
             })
             .collect();
-        load::run(&self.target, posts, LoadConfig::at_rate(rate)).await
+        let config = LoadConfig {
+            connections,
+            ..LoadConfig::at_rate(rate)
+        };
+        load::run(&self.target, posts, config).await
     }
 
     /// Waits until the inbox and the outbox are empty; returns how long that took.
@@ -253,9 +265,12 @@ async fn bench_store(
 ) -> Vec<Row> {
     let mut shop = Shop::start(database_url, &settings.host_config).await;
     let mut rows = Vec::new();
-    shop.post(settings.rate, WARM_UP.as_secs_f64()).await;
+    shop.post(settings.rate, WARM_UP.as_secs_f64(), settings.connections)
+        .await;
     let drained = shop.drain().await;
-    let report = shop.post(settings.rate, settings.secs as f64).await;
+    let report = shop
+        .post(settings.rate, settings.secs as f64, settings.connections)
+        .await;
     let row = Row::of(store, "fixed", settings.rate, &report);
     row.print();
     rows.push(row);
@@ -265,7 +280,9 @@ async fn bench_store(
         let mut rate = settings.search_from;
         for _ in 0..8 {
             let drained = shop.drain().await;
-            let report = shop.post(rate, settings.step_secs as f64).await;
+            let report = shop
+                .post(rate, settings.step_secs as f64, settings.connections)
+                .await;
             let row = Row::of(store, "step", rate, &report);
             row.print();
             eprintln!("({store}: previous run worked off in {drained:.1?})");
