@@ -364,11 +364,11 @@ async fn bench(settings: Settings) {
     if let (Some(sqlite), Some(postgres)) = (fixed("sqlite"), fixed("postgres")) {
         let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
         println!(
-            "SQLite/PostgreSQL at {:.0}/s: p50 {:.2}, p99 {:.2}, max {:.2}",
+            "PostgreSQL/SQLite at {:.0}/s: p50 {:.1}x, p99 {:.1}x, max {:.1}x",
             settings.rate,
-            ratio(sqlite.p50, postgres.p50),
-            ratio(sqlite.p99, postgres.p99),
-            ratio(sqlite.max, postgres.max),
+            ratio(postgres.p50, sqlite.p50),
+            ratio(postgres.p99, sqlite.p99),
+            ratio(postgres.max, sqlite.max),
         );
     }
     if settings.search {
