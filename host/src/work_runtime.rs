@@ -7,12 +7,15 @@
 
 use std::future::Future;
 
-use tokio::runtime::{Builder, Runtime};
+use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::task::JoinHandle;
 
 /// A multi-threaded tokio runtime owned from async code: it is shut down without blocking
 /// (dropping a runtime inside another one would panic).
 pub struct WorkRuntime {
+    /// Where tasks are spawned.
+    handle: Handle,
+    /// Taken only by `drop`, to shut it down without blocking.
     runtime: Option<Runtime>,
 }
 
@@ -24,6 +27,7 @@ impl WorkRuntime {
             .enable_all()
             .build()?;
         Ok(Self {
+            handle: runtime.handle().clone(),
             runtime: Some(runtime),
         })
     }
@@ -34,11 +38,7 @@ impl WorkRuntime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match &self.runtime {
-            Some(runtime) => runtime.spawn(work),
-            // Only `drop` takes the runtime; while `self` lives it is there.
-            None => tokio::spawn(work),
-        }
+        self.handle.spawn(work)
     }
 }
 

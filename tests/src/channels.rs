@@ -1,9 +1,46 @@
 //! Channel plugins under test: a channel of bot `may` on a plugin whose tenant settings let
 //! it reach the loopback stubs standing in for the provider.
 
+use std::path::{Path, PathBuf};
+
 use serde_json::{Value, json};
 
 use crate::accounts::call;
+use crate::workspace_root;
+
+/// A copy of `plugins/<plugin>` in `data_dir` whose manifest also declares `127.0.0.1`,
+/// where the stub standing in for the provider listens (the host lets a plugin reach only
+/// the hosts its manifest declares; the tenant's grants narrow that further). Install it
+/// with `loa plugin install <copy>`.
+pub fn plugin_for_loopback(data_dir: &Path, plugin: &str) -> PathBuf {
+    let source = workspace_root().join("plugins").join(plugin);
+    assert!(
+        source.join("plugin.wasm").is_file(),
+        "plugins/{plugin}: run `cargo xtask build-plugins` first"
+    );
+    let copy = data_dir.join(format!("{plugin}-for-loopback"));
+    std::fs::create_dir_all(&copy).expect("plugin copy dir");
+    std::fs::copy(source.join("plugin.wasm"), copy.join("plugin.wasm")).expect("copy wasm");
+    let manifest = std::fs::read_to_string(source.join("plugin.toml")).expect("manifest");
+    let mut declared = false;
+    let manifest: Vec<String> = manifest
+        .lines()
+        .map(|line| match line.strip_prefix("http = [") {
+            Some(hosts) if !declared => {
+                declared = true;
+                let hosts = hosts.trim_end().trim_end_matches(']');
+                format!("http = [{hosts}, \"127.0.0.1\"]")
+            }
+            _ => line.to_owned(),
+        })
+        .collect();
+    assert!(
+        declared,
+        "plugins/{plugin}: no `http = [...]` line in its manifest"
+    );
+    std::fs::write(copy.join("plugin.toml"), manifest.join("\n") + "\n").expect("write manifest");
+    copy
+}
 
 /// Enables `plugin` for tenant `may` with `127.0.0.1` granted (the stub's address), then
 /// creates channel `channel_id` of bot `may` on it with `secrets`. `token` is an owner's or

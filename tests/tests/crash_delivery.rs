@@ -18,7 +18,6 @@ mod postgres;
 mod diagnosis;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -115,7 +114,7 @@ impl Shop {
             "plugins/telegram: run `cargo xtask build-plugins` first"
         );
         finish(shop.command().args(["plugin", "install"]).arg(telegram)).success();
-        let messenger = messenger_for_loopback(shop.data.path());
+        let messenger = channels::plugin_for_loopback(shop.data.path(), "messenger");
         finish(shop.command().args(["plugin", "install"]).arg(messenger)).success();
         shop
     }
@@ -137,25 +136,6 @@ impl Shop {
             }
         }
     }
-}
-
-/// A copy of `plugins/messenger` whose manifest also declares `127.0.0.1`, where the
-/// Graph API stub listens (the host lets a plugin reach only hosts its manifest names).
-fn messenger_for_loopback(data_dir: &Path) -> std::path::PathBuf {
-    let source = workspace_root().join("plugins/messenger");
-    assert!(
-        source.join("plugin.wasm").is_file(),
-        "plugins/messenger: run `cargo xtask build-plugins` first"
-    );
-    let copy = data_dir.join("messenger-for-loopback");
-    std::fs::create_dir_all(&copy).expect("plugin copy dir");
-    std::fs::copy(source.join("plugin.wasm"), copy.join("plugin.wasm")).expect("copy wasm");
-    let manifest = std::fs::read_to_string(source.join("plugin.toml")).expect("manifest");
-    let declared = "http = [\"graph.facebook.com\"]";
-    assert!(manifest.contains(declared), "{manifest}");
-    let manifest = manifest.replace(declared, "http = [\"graph.facebook.com\", \"127.0.0.1\"]");
-    std::fs::write(copy.join("plugin.toml"), manifest).expect("write manifest");
-    copy
 }
 
 /// One distinct event: who asked which question where. Its reply goes to `recipient`

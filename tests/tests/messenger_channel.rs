@@ -8,7 +8,6 @@
 //! Webhooks are signed here the way Meta documents it (HMAC-SHA256 of the body with the
 //! app secret), never with the plugin's code.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
@@ -47,7 +46,8 @@ struct Page {
 impl Page {
     async fn start() -> Page {
         let (data, password) = demo_shop_with_owner(HOST_CONFIG);
-        install_plugin_for_loopback(data.path());
+        let plugin = channels::plugin_for_loopback(data.path(), "messenger");
+        finish(loa(data.path()).args(["plugin", "install"]).arg(plugin)).success();
         let server = Server::start(data.path(), std::iter::empty::<&str>());
         let token = login(server.base_url(), DEMO_OWNER, &password).await.access;
         let graph = GraphApi::start(PAGE_TOKEN).await;
@@ -142,26 +142,6 @@ impl Page {
     async fn messages(&self) -> Vec<Value> {
         channels::only_conversation_messages(self.server.base_url(), &self.token).await
     }
-}
-
-/// Installs a copy of `plugins/messenger` whose manifest also declares `127.0.0.1`: the
-/// stub stands in for graph.facebook.com, and the host lets a plugin reach only hosts its
-/// manifest declares (the tenant's grants narrow that further).
-fn install_plugin_for_loopback(data_dir: &Path) {
-    let source = workspace_root().join("plugins/messenger");
-    assert!(
-        source.join("plugin.wasm").is_file(),
-        "plugins/messenger: run `cargo xtask build-plugins` first"
-    );
-    let copy = data_dir.join("messenger-for-loopback");
-    std::fs::create_dir_all(&copy).expect("plugin copy dir");
-    std::fs::copy(source.join("plugin.wasm"), copy.join("plugin.wasm")).expect("copy wasm");
-    let manifest = std::fs::read_to_string(source.join("plugin.toml")).expect("manifest");
-    let declared = "http = [\"graph.facebook.com\"]";
-    assert!(manifest.contains(declared), "{manifest}");
-    let manifest = manifest.replace(declared, "http = [\"graph.facebook.com\", \"127.0.0.1\"]");
-    std::fs::write(copy.join("plugin.toml"), manifest).expect("write manifest");
-    finish(loa(data_dir).args(["plugin", "install"]).arg(&copy)).success();
 }
 
 /// `sha256=` + hex HMAC-SHA256 of `body` with `secret`: Meta's X-Hub-Signature-256.

@@ -11,7 +11,6 @@
 //! Webhooks are signed here the way Zalo documents it (`mac=` + hex SHA-256 of app id,
 //! body, the body's timestamp and the OA secret key), never with the plugin's code.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use loa_e2e::accounts::{DEMO_OWNER, call, demo_shop_with_owner, login};
@@ -58,7 +57,8 @@ impl Oa {
     /// With `extra` channel config on top of the usual (e.g. `access_token_expires_at`).
     async fn start_with(extra: Value) -> Oa {
         let (data, password) = demo_shop_with_owner(HOST_CONFIG);
-        install_plugin_for_loopback(data.path());
+        let plugin = channels::plugin_for_loopback(data.path(), "zalo-oa");
+        finish(loa(data.path()).args(["plugin", "install"]).arg(plugin)).success();
         let server = Server::start(data.path(), std::iter::empty::<&str>());
         let token = login(server.base_url(), DEMO_OWNER, &password).await.access;
         let zalo = ZaloApi::start(APP_ID, APP_SECRET_KEY, ACCESS_TOKEN, REFRESH_TOKEN).await;
@@ -158,30 +158,6 @@ impl Oa {
     async fn messages(&self) -> Vec<Value> {
         channels::only_conversation_messages(self.server.base_url(), &self.token).await
     }
-}
-
-/// Installs a copy of `plugins/zalo-oa` whose manifest also declares `127.0.0.1`: the stub
-/// stands in for openapi.zalo.me, oauth.zaloapp.com and business.openapi.zalo.me, and the host lets a plugin reach
-/// only hosts its manifest declares (the tenant's grants narrow that further).
-fn install_plugin_for_loopback(data_dir: &Path) {
-    let source = workspace_root().join("plugins/zalo-oa");
-    assert!(
-        source.join("plugin.wasm").is_file(),
-        "plugins/zalo-oa: run `cargo xtask build-plugins` first"
-    );
-    let copy = data_dir.join("zalo-oa-for-loopback");
-    std::fs::create_dir_all(&copy).expect("plugin copy dir");
-    std::fs::copy(source.join("plugin.wasm"), copy.join("plugin.wasm")).expect("copy wasm");
-    let manifest = std::fs::read_to_string(source.join("plugin.toml")).expect("manifest");
-    let declared =
-        "http = [\"openapi.zalo.me\", \"oauth.zaloapp.com\", \"business.openapi.zalo.me\"]";
-    assert!(manifest.contains(declared), "{manifest}");
-    let manifest = manifest.replace(
-        declared,
-        "http = [\"openapi.zalo.me\", \"oauth.zaloapp.com\", \"business.openapi.zalo.me\", \"127.0.0.1\"]",
-    );
-    std::fs::write(copy.join("plugin.toml"), manifest).expect("write manifest");
-    finish(loa(data_dir).args(["plugin", "install"]).arg(&copy)).success();
 }
 
 /// `mac=` + lowercase hex SHA-256 of app id, raw body, the body's timestamp and the OA

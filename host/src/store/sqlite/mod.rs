@@ -136,8 +136,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let connection = self.reader.as_ref().unwrap_or(&self.connection);
-        Self::run_on(Arc::clone(connection), work).await
+        Self::run_on(Arc::clone(self.reader_connection()), work).await
     }
 
     /// [`Self::with`] for the short statements of the message path (an insert, a claim, a
@@ -159,8 +158,12 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let connection = self.reader.as_ref().unwrap_or(&self.connection);
-        Self::run_short_on(Arc::clone(connection), work).await
+        Self::run_short_on(Arc::clone(self.reader_connection()), work).await
+    }
+
+    /// The read-only connection, or the main one for an in-memory database.
+    fn reader_connection(&self) -> &Arc<Mutex<Connection>> {
+        self.reader.as_ref().unwrap_or(&self.connection)
     }
 
     async fn run_short_on<T, F>(
