@@ -16,7 +16,7 @@ const INTERVAL: Duration = Duration::from_secs(1);
 
 /// Turns off automatic checkpoints on `connection` and starts the checkpointer for `path`.
 /// It stops on its own once the store (the last strong reference to `alive`) is dropped.
-pub(super) fn start(connection: &Connection, path: &Path, alive: Weak<Mutex<Connection>>) {
+pub(super) fn start(connection: &Connection, path: &Path, alive: Weak<[Mutex<Connection>]>) {
     if let Err(error) = connection.execute_batch("PRAGMA wal_autocheckpoint = 0;") {
         tracing::warn!(%error, "cannot turn off automatic checkpoints; keeping them");
         return;
@@ -31,7 +31,7 @@ pub(super) fn start(connection: &Connection, path: &Path, alive: Weak<Mutex<Conn
     }
 }
 
-fn run(path: &Path, alive: &Weak<Mutex<Connection>>) {
+fn run(path: &Path, alive: &Weak<[Mutex<Connection>]>) {
     let connection = match Connection::open(path) {
         Ok(connection) => connection,
         Err(error) => {

@@ -1,10 +1,9 @@
 //! Group commit of webhook events. Every acknowledged webhook must be durable before its
 //! answer, and SQLite has one writer: one transaction per event made the writer the
-//! bottleneck at about 1,400 webhooks a second. Instead each caller queues its event and
-//! asks for the writer; whoever gets it first commits every event queued by then in one
-//! transaction and answers each caller, so a caller whose event went with an earlier batch
-//! finds nothing left to do. Under load one commit carries many events; alone, an event
-//! commits as soon as it would have before.
+//! bottleneck at about 1,400 webhooks a second. Instead each caller queues its event; the
+//! caller that finds the writer free, or else whoever holds it (`shared_connection`),
+//! commits every event queued by then in one transaction and answers each caller. Under
+//! load one commit carries many events; alone, an event commits at once.
 
 use std::sync::Mutex;
 
@@ -32,6 +31,11 @@ impl InboxBatch {
         let (answer, receiver) = oneshot::channel();
         self.lock().push((event, answer));
         receiver
+    }
+
+    /// Whether events wait for a commit.
+    pub(super) fn has_pending(&self) -> bool {
+        !self.lock().is_empty()
     }
 
     /// On the writer connection: commits every queued event in one transaction and answers

@@ -17,15 +17,17 @@ mod listings;
 mod migrations;
 mod plugins;
 mod queue;
+mod shared_connection;
 mod traits;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::auth::SecretBox;
+use shared_connection::SharedConnection;
 
 use super::sealing::SecretValues;
 use super::{
@@ -39,13 +41,13 @@ use super::{
 /// stalled.
 #[derive(Clone)]
 pub struct SqliteStore {
-    connection: Arc<Mutex<Connection>>,
-    /// `None` for an in-memory database (a second connection would see another database).
-    reader: Option<Arc<Mutex<Connection>>>,
+    /// The one connection that writes, with the webhook events waiting for it.
+    writer: SharedConnection,
+    /// The writer again for an in-memory database (a second connection would see another
+    /// database).
+    reader: SharedConnection,
     /// Seals channel secrets and plugin config values at rest.
     secrets: SecretValues,
-    /// Webhook events waiting for the writer, committed together.
-    inbox_batch: Arc<group_commit::InboxBatch>,
 }
 
 impl SqliteStore {
@@ -60,29 +62,15 @@ impl SqliteStore {
             StoreError::Backend(format!("cannot open {}: {error}", path.display()))
         })?;
         let mut store = Self::configure(connection)?;
-        let reader = Connection::open_with_flags(
+        let readers = (0..READERS)
+            .map(|_| open_reader(path))
+            .collect::<Result<Vec<_>, _>>()?;
+        store.reader = SharedConnection::readers(readers);
+        checkpoint::start(
+            store.writer.hold().connection(),
             path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .and_then(|reader| {
-            reader.execute_batch("PRAGMA busy_timeout = 5000;")?;
-            reader.set_prepared_statement_cache_capacity(cached::STATEMENT_CACHE_CAPACITY);
-            Ok(reader)
-        })
-        .map_err(|error| {
-            StoreError::Backend(format!(
-                "cannot open {} for reading: {error}",
-                path.display()
-            ))
-        })?;
-        store.reader = Some(Arc::new(Mutex::new(reader)));
-        {
-            let guard = store
-                .connection
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            checkpoint::start(&guard, path, Arc::downgrade(&store.connection));
-        }
+            store.writer.downgrade(),
+        );
         Ok(store)
     }
 
@@ -105,11 +93,11 @@ impl SqliteStore {
             .map_err(backend)?;
         migrations::run(&mut connection)?;
         connection.set_prepared_statement_cache_capacity(cached::STATEMENT_CACHE_CAPACITY);
+        let writer = SharedConnection::writer(connection);
         Ok(Self {
-            connection: Arc::new(Mutex::new(connection)),
-            reader: None,
+            reader: writer.clone(),
+            writer,
             secrets: SecretValues::default(),
-            inbox_batch: Arc::default(),
         })
     }
 
@@ -126,7 +114,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        Self::run_on(Arc::clone(&self.connection), work).await
+        Self::run_on(self.writer.clone(), work).await
     }
 
     /// Runs read-only `work` on the reader connection (the main one for an in-memory
@@ -136,7 +124,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        Self::run_on(Arc::clone(self.reader_connection()), work).await
+        Self::run_on(self.reader.clone(), work).await
     }
 
     /// [`Self::with`] for the short statements of the message path (an insert, a claim, a
@@ -149,7 +137,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        Self::run_short_on(Arc::clone(&self.connection), work).await
+        Self::run_short_on(&self.writer, work).await
     }
 
     /// [`Self::read`] for a lookup by key, as [`Self::with_short`].
@@ -158,51 +146,52 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        Self::run_short_on(Arc::clone(self.reader_connection()), work).await
+        Self::run_short_on(&self.reader, work).await
     }
 
-    /// The read-only connection, or the main one for an in-memory database.
-    fn reader_connection(&self) -> &Arc<Mutex<Connection>> {
-        self.reader.as_ref().unwrap_or(&self.connection)
-    }
-
-    async fn run_short_on<T, F>(
-        connection: Arc<Mutex<Connection>>,
-        work: F,
-    ) -> Result<T, StoreError>
+    async fn run_short_on<T, F>(shared: &SharedConnection, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        {
-            let free = match connection.try_lock() {
-                Ok(guard) => Some(guard),
-                Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-                Err(std::sync::TryLockError::WouldBlock) => None,
-            };
-            if let Some(mut guard) = free {
-                return work(&mut guard);
-            }
+        if let Some(mut held) = shared.try_hold() {
+            return work(held.connection());
         }
-        Self::run_on(connection, work).await
+        Self::run_on(shared.clone(), work).await
     }
 
-    async fn run_on<T, F>(connection: Arc<Mutex<Connection>>, work: F) -> Result<T, StoreError>
+    async fn run_on<T, F>(shared: SharedConnection, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock poisons it; the connection itself is still
-            // consistent (SQLite rolled back), so keep going.
-            let mut guard = connection
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            work(&mut guard)
-        })
-        .await
-        .map_err(|error| StoreError::Backend(format!("store task failed: {error}")))?
+        tokio::task::spawn_blocking(move || work(shared.hold().connection()))
+            .await
+            .map_err(|error| StoreError::Backend(format!("store task failed: {error}")))?
     }
+}
+
+/// Read-only connections of a file database: the channel lookups of webhooks, the turns'
+/// reads and the widgets' catch-ups each take one. More than the cores: a reader is often
+/// held by a thread the kernel has paused.
+const READERS: usize = 4;
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .and_then(|reader| {
+        reader.execute_batch("PRAGMA busy_timeout = 5000;")?;
+        reader.set_prepared_statement_cache_capacity(cached::STATEMENT_CACHE_CAPACITY);
+        Ok(reader)
+    })
+    .map_err(|error| {
+        StoreError::Backend(format!(
+            "cannot open {} for reading: {error}",
+            path.display()
+        ))
+    })
 }
 
 fn backend(error: rusqlite::Error) -> StoreError {

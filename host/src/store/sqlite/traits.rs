@@ -1,8 +1,6 @@
 //! [`SqliteStore`] as a [`ConversationStore`] and a [`QueueStore`]: each method moves its
 //! arguments onto the blocking pool and runs the matching function.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 
 use super::{SqliteStore, conversations, queue};
@@ -191,13 +189,13 @@ impl ConversationStore for SqliteStore {
 #[async_trait]
 impl QueueStore for SqliteStore {
     async fn inbox_insert(&self, event: &NewInboxEvent) -> Result<InboxInsert, StoreError> {
-        let answer = self.inbox_batch.push(event.clone());
-        let batch = Arc::clone(&self.inbox_batch);
-        self.with_short(move |connection| {
-            batch.commit_pending(connection);
-            Ok(())
-        })
-        .await?;
+        let Some(inbox) = self.writer.inbox() else {
+            return Err(StoreError::Backend("the writer has no inbox batch".into()));
+        };
+        let answer = inbox.push(event.clone());
+        // Taking the free writer commits the batch. When it is taken, its holder commits
+        // the batch before it lets go (see `shared_connection`): nothing to do but wait.
+        drop(self.writer.try_hold());
         answer.await.map_err(|_| {
             StoreError::Backend("the inbox batch was dropped before it was stored".into())
         })?
