@@ -16,9 +16,12 @@
 //! doubling from `LOA_BENCH_SEARCH_FROM` (default 1,000) until a step fails, then halving
 //! the gap. `LOA_BENCH_SEARCH=0` skips the search; `LOA_BENCH_STORES=sqlite` (or
 //! `postgres`) measures one store only; `LOA_BENCH_CONNECTIONS` (default 40, Telegram's
-//! default `max_connections`) sets the keep-alive connections the updates arrive on; `LOA_BENCH_HOST_CONFIG` is appended to the host's
-//! `loa.toml` (e.g. `"[pipeline]\nworkers = 8\n"`). Before each measurement the host works
-//! off what the previous one queued, so every step starts from an idle host.
+//! default `max_connections`) sets the keep-alive connections the updates arrive on;
+//! `LOA_BENCH_HOST_CONFIG` is appended to the host's `loa.toml` (e.g.
+//! `"[pipeline]\nworkers = 8\n"`). After each measurement the host works off what it
+//! queued, so every step starts from an idle host; the row shows that backlog (updates and
+//! replies still queued when the last update was acknowledged) and how long it took: a
+//! host that acknowledges fast but answers slower than the updates arrive shows it there.
 //!
 //! The binary is the release build (`cargo build --release -p loa`, made on first use, see
 //! [`loa_e2e::loa_binary`]) or `$LOA_BIN`. The PostgreSQL server is the tests' throwaway
@@ -108,10 +111,20 @@ struct Row {
     max: Duration,
     errors: u64,
     acked_per_sec: f64,
+    /// Updates and replies still queued when the last update was acknowledged.
+    backlog: u64,
+    /// How long the host took to work that backlog off.
+    drained: Duration,
 }
 
 impl Row {
-    fn of(store: &'static str, what: &'static str, rate: f64, report: &Report) -> Self {
+    fn of(
+        store: &'static str,
+        what: &'static str,
+        rate: f64,
+        report: &Report,
+        (backlog, drained): (u64, Duration),
+    ) -> Self {
         let latencies = report.ack_latencies();
         Self {
             store,
@@ -124,6 +137,8 @@ impl Row {
             max: load::percentile(&latencies, 1.0),
             errors: report.errors(),
             acked_per_sec: report.throughput(),
+            backlog,
+            drained,
         }
     }
 
@@ -135,7 +150,7 @@ impl Row {
     fn print(&self) {
         let ms = |duration: Duration| duration.as_secs_f64() * 1000.0;
         println!(
-            "{:<9} {:<7} {:>7.0} {:>7} {:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9.0}",
+            "{:<9} {:<7} {:>7.0} {:>7} {:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9.0} {:>8} {:>8.1}",
             self.store,
             self.what,
             self.rate,
@@ -146,13 +161,15 @@ impl Row {
             ms(self.max),
             self.errors,
             self.acked_per_sec,
+            self.backlog,
+            self.drained.as_secs_f64(),
         );
     }
 }
 
 fn print_header() {
     println!(
-        "{:<9} {:<7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7} {:>9}",
+        "{:<9} {:<7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7} {:>9} {:>8} {:>8}",
         "store",
         "run",
         "rate/s",
@@ -162,7 +179,9 @@ fn print_header() {
         "p99 ms",
         "max ms",
         "errors",
-        "acked/s"
+        "acked/s",
+        "backlog",
+        "drain s"
     );
 }
 
@@ -241,19 +260,41 @@ impl Shop {
         load::run(&self.target, posts, config).await
     }
 
+    /// Events and replies queued now (inbox and outbox), as `/readyz` counts them.
+    async fn queued(&self) -> Option<u64> {
+        let url = format!("{}/readyz", self.server.base_url());
+        let (status, body) = http::request("GET", &url, "").await;
+        let queues = &body["queues"];
+        match (status, queues["inbox"].as_u64(), queues["outbox"].as_u64()) {
+            (200, Some(inbox), Some(outbox)) => Some(inbox + outbox),
+            _ => None,
+        }
+    }
+
     /// Waits until the inbox and the outbox are empty; returns how long that took.
     async fn drain(&self) -> Duration {
         let started = Instant::now();
-        let url = format!("{}/readyz", self.server.base_url());
         while started.elapsed() < DRAIN_TIMEOUT {
-            let (status, body) = http::request("GET", &url, "").await;
-            let queues = &body["queues"];
-            if status == 200 && queues["inbox"] == 0 && queues["outbox"] == 0 {
+            if self.queued().await == Some(0) {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         started.elapsed()
+    }
+
+    /// Posts at `rate` for `secs` seconds, then works off what is left: the run's row.
+    async fn measure(
+        &mut self,
+        (store, what): (&'static str, &'static str),
+        rate: f64,
+        secs: u64,
+        connections: usize,
+    ) -> Row {
+        let report = self.post(rate, secs as f64, connections).await;
+        let backlog = self.queued().await.unwrap_or(u64::MAX);
+        let drained = self.drain().await;
+        Row::of(store, what, rate, &report, (backlog, drained))
     }
 }
 
@@ -268,24 +309,30 @@ async fn bench_store(
     shop.post(settings.rate, WARM_UP.as_secs_f64(), settings.connections)
         .await;
     let drained = shop.drain().await;
-    let report = shop
-        .post(settings.rate, settings.secs as f64, settings.connections)
+    eprintln!("({store}: warm-up worked off in {drained:.1?})");
+    let row = shop
+        .measure(
+            (store, "fixed"),
+            settings.rate,
+            settings.secs,
+            settings.connections,
+        )
         .await;
-    let row = Row::of(store, "fixed", settings.rate, &report);
     row.print();
     rows.push(row);
-    eprintln!("({store}: warm-up worked off in {drained:.1?})");
     if settings.search {
         let (mut held, mut failed): (Option<f64>, Option<f64>) = (None, None);
         let mut rate = settings.search_from;
         for _ in 0..8 {
-            let drained = shop.drain().await;
-            let report = shop
-                .post(rate, settings.step_secs as f64, settings.connections)
+            let row = shop
+                .measure(
+                    (store, "step"),
+                    rate,
+                    settings.step_secs,
+                    settings.connections,
+                )
                 .await;
-            let row = Row::of(store, "step", rate, &report);
             row.print();
-            eprintln!("({store}: previous run worked off in {drained:.1?})");
             if row.held() {
                 held = Some(held.map_or(rate, |best: f64| best.max(rate)));
             } else {
