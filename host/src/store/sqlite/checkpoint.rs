@@ -1,37 +1,48 @@
 //! WAL checkpoints off the write path. SQLite's automatic checkpoint runs inside the commit
-//! that crosses the threshold and fsyncs the database file there, while every other writer
-//! waits on the store's one connection: a latency spike for whoever is behind it. Here a
-//! background thread with its own connection checkpoints (PASSIVE: it never blocks writers)
-//! once a second, and the main connection never does.
+//! that crosses the threshold and fsyncs the database file there, while every other write
+//! waits behind it: a latency spike for whoever is queued. Here a background thread with
+//! its own connection checkpoints (PASSIVE: it never blocks writers) once a second, and
+//! the writer never does.
 
+use std::any::Any;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Weak};
+use std::sync::Weak;
 use std::time::Duration;
 
 use rusqlite::Connection;
+
+use crate::store::StoreError;
 
 /// How often the WAL is folded back into the database file. 1 s keeps the WAL small (a
 /// few MB at most under load) and costs one short read transaction when idle.
 const INTERVAL: Duration = Duration::from_secs(1);
 
-/// Turns off automatic checkpoints on `connection` and starts the checkpointer for `path`.
-/// It stops on its own once the store (the last strong reference to `alive`) is dropped.
-pub(super) fn start(connection: &Connection, path: &Path, alive: Weak<[Mutex<Connection>]>) {
-    if let Err(error) = connection.execute_batch("PRAGMA wal_autocheckpoint = 0;") {
-        tracing::warn!(%error, "cannot turn off automatic checkpoints; keeping them");
-        return;
-    }
-    let path: PathBuf = path.to_owned();
-    let spawned = std::thread::Builder::new()
-        .name("loa-sqlite-checkpoint".into())
-        .spawn(move || run(&path, &alive));
-    if let Err(error) = spawned {
-        tracing::warn!(%error, "cannot start the checkpoint thread");
-        let _ = connection.execute_batch("PRAGMA wal_autocheckpoint = 1000;");
+/// Turns off automatic checkpoints on the writer's `connection`; `false` when that failed
+/// (SQLite then keeps checkpointing on its own and [`start`] is not needed).
+pub(super) fn turn_off_automatic(connection: &Connection) -> bool {
+    match connection.execute_batch("PRAGMA wal_autocheckpoint = 0;") {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(%error, "cannot turn off automatic checkpoints; keeping them");
+            false
+        }
     }
 }
 
-fn run(path: &Path, alive: &Weak<[Mutex<Connection>]>) {
+/// Starts the checkpointer for `path`. It stops on its own once `alive` is gone (the
+/// store's writer stopped).
+pub(super) fn start(path: &Path, alive: Weak<dyn Any + Send + Sync>) -> Result<(), StoreError> {
+    let path: PathBuf = path.to_owned();
+    std::thread::Builder::new()
+        .name("loa-sqlite-checkpoint".into())
+        .spawn(move || run(&path, &alive))
+        .map(drop)
+        .map_err(|error| {
+            StoreError::Backend(format!("cannot start the checkpoint thread: {error}"))
+        })
+}
+
+fn run(path: &Path, alive: &Weak<dyn Any + Send + Sync>) {
     let connection = match Connection::open(path) {
         Ok(connection) => connection,
         Err(error) => {

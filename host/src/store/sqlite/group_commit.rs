@@ -1,9 +1,9 @@
 //! Group commit of webhook events. Every acknowledged webhook must be durable before its
 //! answer, and SQLite has one writer: one transaction per event made the writer the
-//! bottleneck at about 1,400 webhooks a second. Instead each caller queues its event; the
-//! caller that finds the writer free, or else whoever holds it (`shared_connection`),
-//! commits every event queued by then in one transaction and answers each caller. Under
-//! load one commit carries many events; alone, an event commits at once.
+//! bottleneck at about 1,400 webhooks a second. Instead each caller queues its event, and
+//! the writer thread, before its next job, commits every event queued by then in one
+//! transaction and answers each caller. Under load one commit carries many events; alone,
+//! an event commits at once.
 
 use std::sync::Mutex;
 
@@ -31,11 +31,6 @@ impl InboxBatch {
         let (answer, receiver) = oneshot::channel();
         self.lock().push((event, answer));
         receiver
-    }
-
-    /// Whether events wait for a commit.
-    pub(super) fn has_pending(&self) -> bool {
-        !self.lock().is_empty()
     }
 
     /// On the writer connection: commits every queued event in one transaction and answers

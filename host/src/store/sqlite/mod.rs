@@ -17,8 +17,9 @@ mod listings;
 mod migrations;
 mod plugins;
 mod queue;
-mod shared_connection;
+mod readers;
 mod traits;
+mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,25 +28,25 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::auth::SecretBox;
-use shared_connection::SharedConnection;
+use readers::Readers;
+use writer::Writer;
 
 use super::sealing::SecretValues;
 use super::{
     BreakerTrip, InstalledPlugin, KvQuota, KvScope, Store, StoreError, TenantPluginSettings,
 };
 
-/// A SQLite database behind a mutex. SQLite allows one writer at a time anyway. Reads of
-/// the conversation path go to a second, read-only connection (a file database in WAL mode
-/// lets it read while the writer writes), so a widget catching up never queues behind a
-/// turn's commit. Blocking work runs on tokio's blocking pool so async callers are not
-/// stalled.
+/// A SQLite database: the writes run one after another on a thread of their own (SQLite
+/// allows one writer anyway), the reads on a few read-only connections (a file database in
+/// WAL mode lets them read while the writer writes), so a widget catching up never queues
+/// behind a turn's commit.
 #[derive(Clone)]
 pub struct SqliteStore {
-    /// The one connection that writes, with the webhook events waiting for it.
-    writer: SharedConnection,
-    /// The writer again for an in-memory database (a second connection would see another
-    /// database).
-    reader: SharedConnection,
+    /// The thread that owns the connection that writes.
+    writer: Writer,
+    /// `None` for an in-memory database (a second connection would see another database):
+    /// its reads run on the writer.
+    readers: Option<Readers>,
     /// Seals channel secrets and plugin config values at rest.
     secrets: SecretValues,
 }
@@ -61,26 +62,35 @@ impl SqliteStore {
         let connection = Connection::open(path).map_err(|error| {
             StoreError::Backend(format!("cannot open {}: {error}", path.display()))
         })?;
-        let mut store = Self::configure(connection)?;
+        let connection = Self::configure(connection)?;
         let readers = (0..READERS)
             .map(|_| open_reader(path))
             .collect::<Result<Vec<_>, _>>()?;
-        store.reader = SharedConnection::readers(readers);
-        checkpoint::start(
-            store.writer.hold().connection(),
-            path,
-            store.writer.downgrade(),
-        );
+        let checkpoint_on = checkpoint::turn_off_automatic(&connection);
+        let mut store = Self::start(connection)?;
+        store.readers = Some(Readers::new(readers));
+        if checkpoint_on {
+            checkpoint::start(path, store.writer.liveness())?;
+        }
         Ok(store)
     }
 
     /// A private database in memory, gone when dropped (`loa plugin run`, tests).
     pub fn in_memory() -> Result<Self, StoreError> {
         let connection = Connection::open_in_memory().map_err(backend)?;
-        Self::configure(connection)
+        Self::start(Self::configure(connection)?)
     }
 
-    fn configure(mut connection: Connection) -> Result<Self, StoreError> {
+    fn start(connection: Connection) -> Result<Self, StoreError> {
+        Ok(Self {
+            writer: Writer::start(connection)?,
+            readers: None,
+            secrets: SecretValues::default(),
+        })
+    }
+
+    /// Sets the connection up and brings its schema up to date.
+    fn configure(mut connection: Connection) -> Result<Connection, StoreError> {
         // WAL: readers never wait for the writer. busy_timeout: a second process (the CLI
         // while the server runs) waits for the lock instead of failing at once.
         connection
@@ -93,12 +103,7 @@ impl SqliteStore {
             .map_err(backend)?;
         migrations::run(&mut connection)?;
         connection.set_prepared_statement_cache_capacity(cached::STATEMENT_CACHE_CAPACITY);
-        let writer = SharedConnection::writer(connection);
-        Ok(Self {
-            reader: writer.clone(),
-            writer,
-            secrets: SecretValues::default(),
-        })
+        Ok(connection)
     }
 
     /// Seals channel secrets and plugin config values with `secrets` on write and opens
@@ -108,66 +113,43 @@ impl SqliteStore {
         self
     }
 
-    /// Runs `work` with the connection on the blocking pool.
+    /// Runs `work` on the writer.
     async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        Self::run_on(self.writer.clone(), work).await
+        self.writer.run(work).await
     }
 
-    /// Runs read-only `work` on the reader connection (the main one for an in-memory
-    /// database). It sees every write that returned before it started.
+    /// Runs read-only `work` on a reader connection (on the writer for an in-memory
+    /// database), on the blocking pool. It sees every write that returned before it started.
     async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        Self::run_on(self.reader.clone(), work).await
+        let Some(readers) = &self.readers else {
+            return self.writer.run(work).await;
+        };
+        let readers = readers.clone();
+        tokio::task::spawn_blocking(move || work(&mut readers.hold()))
+            .await
+            .map_err(|error| StoreError::Backend(format!("store task failed: {error}")))?
     }
 
-    /// [`Self::with`] for the short statements of the message path (an insert, a claim, a
-    /// commit of one turn): run at once on the calling thread when the writer is free, as a
-    /// few microseconds of SQLite cost less than the two thread hand-offs of the blocking
-    /// pool (those were a third of the host's CPU under webhook load); on the pool when it
-    /// is busy, so the caller waits without holding up its async worker.
-    async fn with_short<T, F>(&self, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        Self::run_short_on(&self.writer, work).await
-    }
-
-    /// [`Self::read`] for a lookup by key, as [`Self::with_short`].
+    /// [`Self::read`] for a lookup by key: run at once on the calling thread when a reader
+    /// is free, as a few microseconds of SQLite cost less than the two thread hand-offs of
+    /// the blocking pool (those were a third of the host's CPU under webhook load).
     async fn read_short<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        Self::run_short_on(&self.reader, work).await
-    }
-
-    async fn run_short_on<T, F>(shared: &SharedConnection, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        if let Some(mut held) = shared.try_hold() {
-            return work(held.connection());
+        if let Some(mut free) = self.readers.as_ref().and_then(Readers::try_hold) {
+            return work(&mut free);
         }
-        Self::run_on(shared.clone(), work).await
-    }
-
-    async fn run_on<T, F>(shared: SharedConnection, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        tokio::task::spawn_blocking(move || work(shared.hold().connection()))
-            .await
-            .map_err(|error| StoreError::Backend(format!("store task failed: {error}")))?
+        self.read(work).await
     }
 }
 
@@ -266,13 +248,13 @@ impl Store for SqliteStore {
         quota: &KvQuota,
     ) -> Result<(), StoreError> {
         let (scope, key, value, quota) = (scope.clone(), key.to_owned(), value.to_vec(), *quota);
-        self.with_short(move |connection| kv::set(connection, &scope, &key, &value, &quota))
+        self.with(move |connection| kv::set(connection, &scope, &key, &value, &quota))
             .await
     }
 
     async fn kv_delete(&self, scope: &KvScope, key: &str) -> Result<(), StoreError> {
         let (scope, key) = (scope.clone(), key.to_owned());
-        self.with_short(move |connection| kv::delete(connection, &scope, &key))
+        self.with(move |connection| kv::delete(connection, &scope, &key))
             .await
     }
 

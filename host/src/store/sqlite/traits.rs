@@ -83,7 +83,7 @@ impl ConversationStore for SqliteStore {
         opening: &ConversationOpening,
     ) -> Result<(Contact, Conversation), StoreError> {
         let opening = opening.clone();
-        self.with_short(move |connection| conversations::open_conversation(connection, &opening))
+        self.with(move |connection| conversations::open_conversation(connection, &opening))
             .await
     }
 
@@ -144,7 +144,7 @@ impl ConversationStore for SqliteStore {
 
     async fn commit_turn(&self, turn: &TurnCommit) -> Result<TurnCommitted, StoreError> {
         let turn = turn.clone();
-        self.with_short(move |connection| conversations::commit_turn(connection, &turn))
+        self.with(move |connection| conversations::commit_turn(connection, &turn))
             .await
     }
 
@@ -189,16 +189,7 @@ impl ConversationStore for SqliteStore {
 #[async_trait]
 impl QueueStore for SqliteStore {
     async fn inbox_insert(&self, event: &NewInboxEvent) -> Result<InboxInsert, StoreError> {
-        let Some(inbox) = self.writer.inbox() else {
-            return Err(StoreError::Backend("the writer has no inbox batch".into()));
-        };
-        let answer = inbox.push(event.clone());
-        // Taking the free writer commits the batch. When it is taken, its holder commits
-        // the batch before it lets go (see `shared_connection`): nothing to do but wait.
-        drop(self.writer.try_hold());
-        answer.await.map_err(|_| {
-            StoreError::Backend("the inbox batch was dropped before it was stored".into())
-        })?
+        self.writer.store_inbox_event(event.clone()).await
     }
 
     async fn inbox_claim(
@@ -207,7 +198,7 @@ impl QueueStore for SqliteStore {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<InboxEvent>, StoreError> {
-        self.with_short(move |connection| queue::inbox_claim(connection, now_ms, lease_ms, limit))
+        self.with(move |connection| queue::inbox_claim(connection, now_ms, lease_ms, limit))
             .await
     }
 
@@ -226,7 +217,7 @@ impl QueueStore for SqliteStore {
     }
 
     async fn inbox_finish(&self, id: i64) -> Result<(), StoreError> {
-        self.with_short(move |connection| queue::mark_inbox_done(connection, id))
+        self.with(move |connection| queue::mark_inbox_done(connection, id))
             .await
     }
 
@@ -236,13 +227,13 @@ impl QueueStore for SqliteStore {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        self.with_short(move |connection| queue::outbox_claim(connection, now_ms, lease_ms, limit))
+        self.with(move |connection| queue::outbox_claim(connection, now_ms, lease_ms, limit))
             .await
     }
 
     async fn outbox_record_attempt(&self, attempt: &DeliveryAttempt) -> Result<(), StoreError> {
         let attempt = attempt.clone();
-        self.with_short(move |connection| queue::outbox_record_attempt(connection, &attempt))
+        self.with(move |connection| queue::outbox_record_attempt(connection, &attempt))
             .await
     }
 
