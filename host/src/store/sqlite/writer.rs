@@ -9,14 +9,14 @@
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Weak};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::group_commit::InboxBatch;
-use crate::store::StoreError;
+use crate::store::{InboxInsert, NewInboxEvent, StoreError};
 
 /// A write to run on the writer's thread.
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -65,8 +65,8 @@ impl Writer {
     /// Stores `event` with the next batch of webhook events and returns where it went.
     pub(super) async fn store_inbox_event(
         &self,
-        event: crate::store::NewInboxEvent,
-    ) -> Result<crate::store::InboxInsert, StoreError> {
+        event: NewInboxEvent,
+    ) -> Result<InboxInsert, StoreError> {
         let answer = self.inbox.push(event);
         self.jobs.send(None).map_err(|_| stopped())?;
         answer.await.map_err(|_| {
@@ -75,7 +75,7 @@ impl Writer {
     }
 
     /// Alive while any handle is: the checkpoint thread stops with the writer.
-    pub(super) fn liveness(&self) -> std::sync::Weak<dyn Any + Send + Sync> {
+    pub(super) fn liveness(&self) -> Weak<dyn Any + Send + Sync> {
         let alive: Arc<dyn Any + Send + Sync> = Arc::clone(&self.inbox) as _;
         Arc::downgrade(&alive)
     }
