@@ -1,6 +1,5 @@
-//! [`SqliteStore`] as an [`AccountStore`]: each method moves its arguments onto the
-//! blocking pool and runs the matching function. Writes go to the writer connection,
-//! reads to the reader.
+//! [`SqliteStore`] as an [`AccountStore`]: each method moves its arguments into a job and
+//! runs the matching function. Writes go to the writer thread, reads to a reader.
 
 use async_trait::async_trait;
 

@@ -1,6 +1,6 @@
 //! SQLite side of [`KnowledgeStore`]: documents, embedding vectors, and edits of one FAQ
-//! entry. Each method moves its arguments onto the blocking pool and runs the matching
-//! function, like the other traits in `traits.rs`.
+//! entry. Each method moves its arguments into a job for the writer thread or a reader and
+//! runs the matching function, like the other traits in `traits.rs`.
 
 use async_trait::async_trait;
 use rusqlite::{Connection, params};

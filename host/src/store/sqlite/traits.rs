@@ -1,5 +1,5 @@
 //! [`SqliteStore`] as a [`ConversationStore`] and a [`QueueStore`]: each method moves its
-//! arguments onto the blocking pool and runs the matching function.
+//! arguments into a job for the writer thread or a reader and runs the matching function.
 
 use async_trait::async_trait;
 
