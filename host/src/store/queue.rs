@@ -244,3 +244,14 @@ pub trait QueueStore: Send + Sync {
     /// How much work is waiting.
     async fn queue_depths(&self) -> Result<QueueDepths, StoreError>;
 }
+
+/// SQL true when `row` (an alias of `outbox`) is the oldest unfinished row of its
+/// conversation: both stores' outbox claims take only such rows.
+pub(super) fn first_open_of_conversation(row: &str) -> String {
+    format!(
+        "NOT EXISTS (
+             SELECT 1 FROM outbox p
+             WHERE p.conversation_id = {row}.conversation_id
+               AND p.status NOT IN ('sent', 'dead') AND p.id < {row}.id)"
+    )
+}

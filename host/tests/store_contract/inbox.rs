@@ -14,6 +14,7 @@ crate::contract!(
     an_event_is_not_claimable_before_it_arrives,
     a_customers_next_event_waits_until_the_first_is_done,
     an_expired_lease_is_handed_out_again_with_one_more_attempt,
+    a_claim_takes_expired_leases_then_fills_its_limit_with_waiting_events,
     a_released_event_comes_back_at_its_retry_time,
     giving_up_on_an_event_lets_the_customers_next_one_through,
     releasing_an_event_that_is_not_leased_changes_nothing,
@@ -153,6 +154,37 @@ async fn an_expired_lease_is_handed_out_again_with_one_more_attempt(store: Arc<d
         "only the expired event, not the customer's next"
     );
     assert_eq!((again[0].id, again[0].attempts), (x1, 2));
+}
+
+async fn a_claim_takes_expired_leases_then_fills_its_limit_with_waiting_events(
+    store: Arc<dyn Store>,
+) {
+    let shop = shop(&*store, "may").await;
+    let stuck = insert(&*store, &event(&shop, "s-1", "s")).await;
+    let in_flight = insert(&*store, &event(&shop, "f-1", "f")).await;
+    assert_eq!(
+        store.inbox_claim(T0, 1_000, 1).await.expect("claim")[0].id,
+        stuck
+    );
+    assert_eq!(
+        store.inbox_claim(T0 + 900, 1_000, 1).await.expect("claim")[0].id,
+        in_flight
+    );
+    let a = insert(&*store, &event(&shop, "a-1", "a")).await;
+    let b = insert(&*store, &event(&shop, "b-1", "b")).await;
+    insert(&*store, &event(&shop, "c-1", "c")).await;
+
+    // At T0 + 1_500 the first lease ran out, the second did not.
+    let claimed = store
+        .inbox_claim(T0 + 1_500, 1_000, 3)
+        .await
+        .expect("claim");
+    assert_eq!(
+        claimed.iter().map(|event| event.id).collect::<Vec<_>>(),
+        [stuck, a, b],
+        "the expired lease, then the oldest waiting events up to the limit"
+    );
+    assert_eq!(claimed[0].attempts, 2);
 }
 
 async fn a_released_event_comes_back_at_its_retry_time(store: Arc<dyn Store>) {

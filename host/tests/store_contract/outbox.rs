@@ -13,6 +13,7 @@ crate::contract!(
     a_retried_row_comes_back_at_its_time_then_is_sent,
     a_dead_row_lets_its_conversations_next_reply_through,
     an_expired_outbox_lease_is_handed_out_again,
+    an_outbox_claim_takes_expired_leases_then_fills_its_limit_with_ready_rows,
     queue_depths_count_waiting_and_dead_work,
     simultaneous_outbox_claims_never_share_a_conversation,
 );
@@ -259,6 +260,49 @@ async fn an_expired_outbox_lease_is_handed_out_again(store: Arc<dyn Store>) {
         "only the expired row, not the conversation's next"
     );
     assert_eq!((again[0].row.id, again[0].row.attempts), (first.row.id, 2));
+}
+
+async fn an_outbox_claim_takes_expired_leases_then_fills_its_limit_with_ready_rows(
+    store: Arc<dyn Store>,
+) {
+    let shop = shop(&*store, "may").await;
+    let stuck = conversation(&*store, &shop, "us").await;
+    replies(&*store, &stuck, "s-1", &["stuck"]).await;
+    let stuck_row = store.outbox_claim(T0, 1_000, 1).await.expect("claim")[0]
+        .row
+        .id;
+    let flying = conversation(&*store, &shop, "uf").await;
+    replies(&*store, &flying, "f-1", &["in flight"]).await;
+    assert_eq!(
+        store
+            .outbox_claim(T0 + 900, 1_000, 1)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    let mut ready = Vec::new();
+    for user in ["ua", "ub", "uc"] {
+        let waiting = conversation(&*store, &shop, user).await;
+        replies(&*store, &waiting, &format!("{user}-1"), &["ready"]).await;
+        ready.push(waiting.id);
+    }
+
+    // At T0 + 1_500 the first lease ran out, the second did not.
+    let claimed = store
+        .outbox_claim(T0 + 1_500, 1_000, 3)
+        .await
+        .expect("claim");
+    assert_eq!(claimed[0].row.id, stuck_row, "the expired lease first");
+    assert_eq!(claimed[0].row.attempts, 2);
+    assert_eq!(
+        claimed[1..]
+            .iter()
+            .map(|item| item.row.conversation_id.as_str())
+            .collect::<Vec<_>>(),
+        [ready[0].as_str(), ready[1].as_str()],
+        "then the oldest ready rows up to the limit"
+    );
 }
 
 async fn queue_depths_count_waiting_and_dead_work(store: Arc<dyn Store>) {

@@ -52,6 +52,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0008_deliveries.sql",
         include_str!("../../../../migrations/postgres/0008_deliveries.sql"),
     ),
+    (
+        9,
+        "0009_queue_claims.sql",
+        include_str!("../../../../migrations/postgres/0009_queue_claims.sql"),
+    ),
 ];
 
 /// The lock key: migrations of different schemas (one per test, one per deployment) do

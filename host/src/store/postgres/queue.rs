@@ -18,6 +18,7 @@ use super::statements::{
 };
 use super::turns::{message_from_row, prefixed_message_columns};
 use crate::store::codec::{decode, encode};
+use crate::store::queue::first_open_of_conversation;
 use crate::store::{
     AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
     OutboxStatus, QueueDepths, QueueStore, StoreError,
@@ -182,22 +183,33 @@ impl QueueStore for PostgresStore {
     ) -> Result<Vec<InboxEvent>, StoreError> {
         let rows = query(
             &self.client().await?,
-            "WITH claimable AS (
-                 SELECT e.id FROM inbox_events e
-                 WHERE e.status IN ('pending', 'processing')
-                   AND e.available_at_ms <= $1
-                   AND (e.status = 'pending' OR e.lease_until_ms < $1)
-                   AND NOT EXISTS (
-                       SELECT 1 FROM inbox_events p
-                       WHERE p.channel_id = e.channel_id AND p.channel_user_id = e.channel_user_id
-                         AND p.status IN ('pending', 'processing') AND p.id < e.id)
-                 ORDER BY e.id LIMIT $2
-                 FOR UPDATE SKIP LOCKED)
-             UPDATE inbox_events e
-             SET status = 'processing', attempts = e.attempts + 1, lease_until_ms = $1 + $3
-             FROM claimable WHERE e.id = claimable.id
-             RETURNING e.id, e.tenant_id, e.channel_id, e.channel_message_id, e.channel_user_id,
-                       e.payload_json, e.attempts, e.received_at_ms",
+            // Only the oldest open event of each customer: their messages stay in order.
+            // Leases that ran out and events waiting for a worker are found apart, each on
+            // an index of its own (migration 0009), so the events in flight are not walked.
+            &format!(
+                "WITH expired AS (
+                     SELECT e.id FROM inbox_events e
+                     WHERE e.status = 'processing' AND e.lease_until_ms < $1 AND {head}
+                     ORDER BY e.lease_until_ms LIMIT $2
+                     FOR UPDATE SKIP LOCKED),
+                 ready AS (
+                     SELECT e.id FROM inbox_events e
+                     WHERE e.status = 'pending' AND e.available_at_ms <= $1 AND {head}
+                     ORDER BY e.id LIMIT $2
+                     FOR UPDATE SKIP LOCKED),
+                 claimable AS (
+                     SELECT id FROM expired UNION ALL SELECT id FROM ready
+                     ORDER BY id LIMIT $2)
+                 UPDATE inbox_events e
+                 SET status = 'processing', attempts = e.attempts + 1, lease_until_ms = $1 + $3
+                 FROM claimable WHERE e.id = claimable.id
+                 RETURNING e.id, e.tenant_id, e.channel_id, e.channel_message_id,
+                           e.channel_user_id, e.payload_json, e.attempts, e.received_at_ms",
+                head = "NOT EXISTS (
+                    SELECT 1 FROM inbox_events p
+                    WHERE p.channel_id = e.channel_id AND p.channel_user_id = e.channel_user_id
+                      AND p.status IN ('pending', 'processing') AND p.id < e.id)",
+            ),
             &[&now_ms, &limit(max), &lease_ms],
         )
         .await?;
@@ -240,21 +252,27 @@ impl QueueStore for PostgresStore {
         max: u32,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         // One row per conversation, the oldest unfinished one: replies arrive in order.
+        // Leases that ran out and rows ready to send are found apart, each on an index of
+        // its own (migration 0009), so the rows in flight are never walked.
         let message_columns = prefixed_message_columns();
         let rows = query(
             &self.client().await?,
             &format!(
-                "WITH claimable AS (
-                     SELECT o.id FROM outbox o
-                     WHERE o.status IN ('pending', 'sending', 'failed')
-                       AND o.next_attempt_at_ms <= $1
-                       AND (o.status <> 'sending' OR o.lease_until_ms < $1)
-                       AND NOT EXISTS (
-                           SELECT 1 FROM outbox p
-                           WHERE p.conversation_id = o.conversation_id
-                             AND p.status IN ('pending', 'sending', 'failed') AND p.id < o.id)
-                     ORDER BY o.id LIMIT $2
+                "WITH expired AS (
+                     SELECT e.id FROM outbox e
+                     WHERE e.status = 'sending' AND e.lease_until_ms < $1
+                       AND {expired_first}
+                     ORDER BY e.id LIMIT $2
                      FOR UPDATE SKIP LOCKED),
+                 ready AS (
+                     SELECT r.id FROM outbox r
+                     WHERE r.status IN ('pending', 'failed') AND r.next_attempt_at_ms <= $1
+                       AND {ready_first}
+                     ORDER BY r.id LIMIT $2
+                     FOR UPDATE SKIP LOCKED),
+                 claimable AS (
+                     SELECT id FROM expired UNION ALL SELECT id FROM ready
+                     ORDER BY id LIMIT $2),
                  claimed AS (
                      UPDATE outbox o
                      SET status = 'sending', attempts = o.attempts + 1,
@@ -264,7 +282,9 @@ impl QueueStore for PostgresStore {
                  SELECT c.*, {message_columns}
                  FROM claimed c JOIN messages m ON m.id = c.message_id
                  ORDER BY c.id",
-                OUTBOX_COLUMNS.replace(", ", ", o.")
+                OUTBOX_COLUMNS.replace(", ", ", o."),
+                expired_first = first_open_of_conversation("e"),
+                ready_first = first_open_of_conversation("r"),
             ),
             &[&now_ms, &limit(max), &lease_ms],
         )
@@ -341,7 +361,7 @@ impl QueueStore for PostgresStore {
             &self.client().await?,
             "SELECT
                 (SELECT count(*) FROM inbox_events WHERE status IN ('pending', 'processing')) AS inbox,
-                (SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending', 'failed')) AS outbox,
+                (SELECT count(*) FROM outbox WHERE status NOT IN ('sent', 'dead')) AS outbox,
                 (SELECT count(*) FROM outbox WHERE status = 'dead') AS dead",
             &[],
         )

@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod cached;
 mod checkpoint;
+mod claims;
 mod console;
 mod conversations;
 mod deliveries;

@@ -4,8 +4,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::backend;
 use super::cached::CachedStatements;
+use super::claims::{Claimable, claimable};
 use super::conversations::{MESSAGE_COLUMNS, message_from_raw, raw_message};
 use crate::store::codec::{decode, encode};
+use crate::store::queue::first_open_of_conversation;
 use crate::store::{
     AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
     OutboxStatus, QueueDepths, StoreError,
@@ -44,6 +46,19 @@ pub(super) fn inbox_insert(
     Ok(InboxInsert::Duplicate(id))
 }
 
+/// Inbox events whose lease ran out (a host stopped mid-turn), oldest lease first
+/// (`inbox_leases`); then events waiting for a worker, oldest first (`inbox_ready`).
+const INBOX_CLAIMABLE: [Claimable; 2] = [
+    Claimable {
+        condition: "e.status = 'processing' AND e.lease_until_ms < ?1",
+        order: "e.lease_until_ms",
+    },
+    Claimable {
+        condition: "e.status = 'pending' AND e.available_at_ms <= ?1",
+        order: "e.id",
+    },
+];
+
 pub(super) fn inbox_claim(
     connection: &mut Connection,
     now_ms: i64,
@@ -51,40 +66,32 @@ pub(super) fn inbox_claim(
     limit: u32,
 ) -> Result<Vec<InboxEvent>, StoreError> {
     let transaction = connection.transaction().map_err(backend)?;
-    let events = {
-        // Only the oldest open event of each customer is eligible, and only when nobody
-        // holds a live lease on it: this keeps one customer's messages in order.
-        let mut statement = transaction
-            .prepare_cached(
-                "SELECT e.id, e.tenant_id, e.channel_id, e.channel_message_id, e.channel_user_id,
-                        e.payload_json, e.attempts + 1, e.received_at_ms
-                 FROM inbox_events e
-                 WHERE e.status IN ('pending', 'processing')
-                   AND e.available_at_ms <= ?1
-                   AND (e.status = 'pending' OR e.lease_until_ms < ?1)
-                   AND NOT EXISTS (
-                       SELECT 1 FROM inbox_events p
-                       WHERE p.channel_id = e.channel_id AND p.channel_user_id = e.channel_user_id
-                         AND p.status IN ('pending', 'processing') AND p.id < e.id)
-                 ORDER BY e.id LIMIT ?2",
-            )
-            .map_err(backend)?;
-        let rows = statement
-            .query_map(params![now_ms, limit], |row| {
-                Ok(InboxEvent {
-                    id: row.get(0)?,
-                    tenant_id: row.get(1)?,
-                    channel_id: row.get(2)?,
-                    channel_message_id: row.get(3)?,
-                    channel_user_id: row.get(4)?,
-                    payload: row.get(5)?,
-                    attempts: row.get(6)?,
-                    received_at_ms: row.get(7)?,
-                })
+    // Only the oldest open event of each customer is eligible: their messages stay in order.
+    let events = claimable(
+        &transaction,
+        "SELECT e.id, e.tenant_id, e.channel_id, e.channel_message_id, e.channel_user_id,
+                e.payload_json, e.attempts + 1, e.received_at_ms
+         FROM inbox_events e",
+        "NOT EXISTS (
+             SELECT 1 FROM inbox_events p
+             WHERE p.channel_id = e.channel_id AND p.channel_user_id = e.channel_user_id
+               AND p.status IN ('pending', 'processing') AND p.id < e.id)",
+        INBOX_CLAIMABLE,
+        now_ms,
+        limit as usize,
+        |row| {
+            Ok(InboxEvent {
+                id: row.get(0)?,
+                tenant_id: row.get(1)?,
+                channel_id: row.get(2)?,
+                channel_message_id: row.get(3)?,
+                channel_user_id: row.get(4)?,
+                payload: row.get(5)?,
+                attempts: row.get(6)?,
+                received_at_ms: row.get(7)?,
             })
-            .map_err(backend)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(backend)?
-    };
+        },
+    )?;
     for event in &events {
         transaction
             .execute_cached(
@@ -167,6 +174,20 @@ pub(super) fn outbox_from_raw((mut row, status): RawOutbox) -> Result<OutboxRow,
     Ok(row)
 }
 
+/// Outbox rows whose lease ran out (a host stopped mid-send), oldest lease first
+/// (`outbox_leases`); then rows waiting for their first or next attempt, oldest first
+/// (`outbox_ready`).
+const OUTBOX_CLAIMABLE: [Claimable; 2] = [
+    Claimable {
+        condition: "o.status = 'sending' AND o.lease_until_ms < ?1",
+        order: "o.lease_until_ms",
+    },
+    Claimable {
+        condition: "o.status IN ('pending', 'failed') AND o.next_attempt_at_ms <= ?1",
+        order: "o.id",
+    },
+];
+
 pub(super) fn outbox_claim(
     connection: &mut Connection,
     now_ms: i64,
@@ -174,29 +195,19 @@ pub(super) fn outbox_claim(
     limit: u32,
 ) -> Result<Vec<OutboxItem>, StoreError> {
     let transaction = connection.transaction().map_err(backend)?;
-    let raws = {
-        // One row per conversation, the oldest unfinished one: replies arrive in order.
-        let mut statement = transaction
-            .prepare_cached(&format!(
-                "SELECT {OUTBOX_COLUMNS}, {MESSAGE_COLUMNS}
-                 FROM outbox o JOIN messages m ON m.id = o.message_id
-                 WHERE o.status IN ('pending', 'sending', 'failed')
-                   AND o.next_attempt_at_ms <= ?1
-                   AND (o.status <> 'sending' OR o.lease_until_ms < ?1)
-                   AND NOT EXISTS (
-                       SELECT 1 FROM outbox p
-                       WHERE p.conversation_id = o.conversation_id
-                         AND p.status IN ('pending', 'sending', 'failed') AND p.id < o.id)
-                 ORDER BY o.id LIMIT ?2"
-            ))
-            .map_err(backend)?;
-        let rows = statement
-            .query_map(params![now_ms, limit], |row| {
-                Ok((raw_outbox(row)?, raw_message(row, OUTBOX_COLUMN_COUNT)?))
-            })
-            .map_err(backend)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(backend)?
-    };
+    // One row per conversation, the oldest unfinished one: replies arrive in order.
+    let raws = claimable(
+        &transaction,
+        &format!(
+            "SELECT {OUTBOX_COLUMNS}, {MESSAGE_COLUMNS}
+             FROM outbox o JOIN messages m ON m.id = o.message_id"
+        ),
+        &first_open_of_conversation("o"),
+        OUTBOX_CLAIMABLE,
+        now_ms,
+        limit as usize,
+        |row| Ok((raw_outbox(row)?, raw_message(row, OUTBOX_COLUMN_COUNT)?)),
+    )?;
     let mut items = Vec::with_capacity(raws.len());
     for (outbox, message) in raws {
         let mut row = outbox_from_raw(outbox)?;
@@ -355,7 +366,7 @@ pub(super) fn queue_depths(connection: &Connection) -> Result<QueueDepths, Store
         .query_row_cached(
             "SELECT
                 (SELECT count(*) FROM inbox_events WHERE status IN ('pending', 'processing')),
-                (SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending', 'failed')),
+                (SELECT count(*) FROM outbox WHERE status NOT IN ('sent', 'dead')),
                 (SELECT count(*) FROM outbox WHERE status = 'dead')",
             [],
             |row| {
