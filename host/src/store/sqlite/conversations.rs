@@ -683,6 +683,10 @@ pub(super) fn commit_turn(
     Ok(TurnCommitted::Stored(stored))
 }
 
+/// The messages of a conversation after `after_id`, oldest first, at most `limit`. Every
+/// turn and widget reads these: the LIMIT is the iteration's, as SQLite re-prepares on each
+/// run a statement whose LIMIT is a bound parameter; the index gives the order, so it stops
+/// stepping at `limit`.
 pub(super) fn messages_after(
     connection: &Connection,
     tenant_id: &str,
@@ -694,19 +698,21 @@ pub(super) fn messages_after(
         .prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m
              WHERE m.tenant_id = ?1 AND m.conversation_id = ?2 AND m.id > ?3
-             ORDER BY m.id LIMIT ?4"
+             ORDER BY m.id"
         ))
         .map_err(backend)?;
     let rows = statement
-        .query_map(
-            params![tenant_id, conversation_id, after_id, limit],
-            |row| raw_message(row, 0),
-        )
+        .query_map(params![tenant_id, conversation_id, after_id], |row| {
+            raw_message(row, 0)
+        })
         .map_err(backend)?;
-    rows.map(|raw| message_from_raw(raw.map_err(backend)?))
+    rows.take(limit as usize)
+        .map(|raw| message_from_raw(raw.map_err(backend)?))
         .collect()
 }
 
+/// The latest `limit` messages of a conversation, oldest first (limited as
+/// [`messages_after`] is).
 pub(super) fn latest_messages(
     connection: &Connection,
     tenant_id: &str,
@@ -717,15 +723,16 @@ pub(super) fn latest_messages(
         .prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m
              WHERE m.tenant_id = ?1 AND m.conversation_id = ?2
-             ORDER BY m.id DESC LIMIT ?3"
+             ORDER BY m.id DESC"
         ))
         .map_err(backend)?;
     let rows = statement
-        .query_map(params![tenant_id, conversation_id, limit], |row| {
+        .query_map(params![tenant_id, conversation_id], |row| {
             raw_message(row, 0)
         })
         .map_err(backend)?;
     let mut messages = rows
+        .take(limit as usize)
         .map(|raw| message_from_raw(raw.map_err(backend)?))
         .collect::<Result<Vec<_>, _>>()?;
     messages.reverse();
