@@ -71,7 +71,7 @@ impl SqliteStore {
         let mut store = Self::start(connection)?;
         store.readers = Some(Readers::new(readers));
         if checkpoint_on {
-            checkpoint::start(path, store.writer.liveness())?;
+            checkpoint::start(path, store.writer.liveness(), store.writer.wal_too_long())?;
         }
         Ok(store)
     }

@@ -9,12 +9,14 @@
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Weak};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::checkpoint;
 use super::group_commit::InboxBatch;
 use crate::store::{InboxInsert, NewInboxEvent, StoreError};
 
@@ -28,6 +30,9 @@ pub(super) struct Writer {
     /// `None` asks the thread only to commit the webhook events.
     jobs: Sender<Option<Job>>,
     inbox: Arc<InboxBatch>,
+    /// Raised by the checkpoint thread when the WAL should start over (see
+    /// [`checkpoint`]): the writer then checkpoints between two jobs.
+    wal_too_long: Arc<AtomicBool>,
 }
 
 impl Writer {
@@ -36,13 +41,19 @@ impl Writer {
         let (jobs, queue) = mpsc::channel();
         let inbox = Arc::new(InboxBatch::default());
         let batch = Arc::clone(&inbox);
+        let wal_too_long = Arc::new(AtomicBool::new(false));
+        let catch_up = Arc::clone(&wal_too_long);
         std::thread::Builder::new()
             .name("loa-sqlite-writer".into())
-            .spawn(move || run(connection, &queue, &batch))
+            .spawn(move || run(connection, &queue, &batch, &catch_up))
             .map_err(|error| {
                 StoreError::Backend(format!("cannot start the SQLite writer thread: {error}"))
             })?;
-        Ok(Self { jobs, inbox })
+        Ok(Self {
+            jobs,
+            inbox,
+            wal_too_long,
+        })
     }
 
     /// Runs `work` on the writer and returns its answer.
@@ -74,6 +85,11 @@ impl Writer {
         })?
     }
 
+    /// The flag the checkpoint thread raises when the WAL should start over.
+    pub(super) fn wal_too_long(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.wal_too_long)
+    }
+
     /// Alive while any handle is: the checkpoint thread stops with the writer.
     pub(super) fn liveness(&self) -> Weak<dyn Any + Send + Sync> {
         let alive: Arc<dyn Any + Send + Sync> = Arc::clone(&self.inbox) as _;
@@ -86,9 +102,17 @@ fn stopped() -> StoreError {
 }
 
 /// The writer thread: webhook events first, then the next job, until every handle is gone.
-fn run(mut connection: Connection, queue: &Receiver<Option<Job>>, inbox: &InboxBatch) {
+fn run(
+    mut connection: Connection,
+    queue: &Receiver<Option<Job>>,
+    inbox: &InboxBatch,
+    wal_too_long: &AtomicBool,
+) {
     while let Ok(job) = queue.recv() {
         inbox.commit_pending(&mut connection);
+        if wal_too_long.swap(false, Ordering::Relaxed) {
+            checkpoint::catch_up(&connection);
+        }
         let Some(job) = job else { continue };
         // A panicking job fails its own caller (its answer is dropped), not the writer; its
         // transaction was rolled back while unwinding.
