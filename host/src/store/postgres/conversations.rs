@@ -123,7 +123,8 @@ impl ConversationStore for PostgresStore {
     }
 
     async fn channel(&self, id: &str) -> Result<Option<Channel>, StoreError> {
-        directory::channel(&self.client().await?, id)
+        // Every webhook starts here: on the webhooks' own connections.
+        directory::channel(&self.webhook_client().await?, id)
             .await?
             .map(|channel| self.secrets.open_channel(channel))
             .transpose()

@@ -138,7 +138,7 @@ async fn record_attempt(
 #[async_trait]
 impl QueueStore for PostgresStore {
     async fn inbox_insert(&self, event: &NewInboxEvent) -> Result<InboxInsert, StoreError> {
-        let mut client = self.client().await?;
+        let mut client = self.webhook_client().await?;
         let transaction = client.transaction().await.map_err(database)?;
         let customer = format!("{}\u{1f}{}", event.channel_id, event.channel_user_id);
         lock(&transaction, LockSpace::InboxCustomer, &customer).await?;
