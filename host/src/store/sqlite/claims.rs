@@ -55,18 +55,8 @@ pub(super) fn claimable<T>(
 mod tests {
     use rusqlite::{Connection, StatementStatus};
 
+    use super::super::queue::INBOX_CLAIMABLE;
     use super::{Claimable, claimable};
-
-    const KINDS: [Claimable; 2] = [
-        Claimable {
-            condition: "e.status = 'processing' AND e.lease_until_ms < ?1",
-            order: "e.lease_until_ms",
-        },
-        Claimable {
-            condition: "e.status = 'pending' AND e.available_at_ms <= ?1",
-            order: "e.id",
-        },
-    ];
 
     /// Claims run thousands of times a second: their statements stay prepared from one run
     /// to the next (a LIMIT bound as a parameter made SQLite prepare them again each time),
@@ -86,13 +76,19 @@ mod tests {
             .expect("events");
         let select = "SELECT e.id FROM inbox_events e";
         for (now_ms, limit) in [(5, 2), (6, 1), (7, 3)] {
-            let ids = claimable(&connection, select, "1 = 1", KINDS, now_ms, limit, |row| {
-                row.get::<_, i64>(0)
-            })
+            let ids = claimable(
+                &connection,
+                select,
+                "1 = 1",
+                INBOX_CLAIMABLE,
+                now_ms,
+                limit,
+                |row| row.get::<_, i64>(0),
+            )
             .expect("claimable");
             assert_eq!(ids, (1..=3).take(limit).collect::<Vec<i64>>());
         }
-        for Claimable { condition, order } in KINDS {
+        for Claimable { condition, order } in INBOX_CLAIMABLE {
             let statement = connection
                 .prepare_cached(&format!(
                     "{select} WHERE {condition} AND 1 = 1 ORDER BY {order}"

@@ -48,7 +48,7 @@ pub(super) fn inbox_insert(
 
 /// Inbox events whose lease ran out (a host stopped mid-turn), oldest lease first
 /// (`inbox_leases`); then events waiting for a worker, oldest first (`inbox_ready`).
-const INBOX_CLAIMABLE: [Claimable; 2] = [
+pub(super) const INBOX_CLAIMABLE: [Claimable; 2] = [
     Claimable {
         condition: "e.status = 'processing' AND e.lease_until_ms < ?1",
         order: "e.lease_until_ms",
