@@ -63,7 +63,8 @@ pub struct DatabaseConfig {
     /// `postgres://user:password@host:port/db` to use PostgreSQL; none (default) for the
     /// SQLite file `<data_dir>/loa.db`. Also `--database-url` / `LOA_DATABASE_URL`.
     pub url: Option<String>,
-    /// PostgreSQL connections in the pool, besides 8 kept for webhooks. Default 16: two
+    /// PostgreSQL connections in the pool, besides 8 kept for channel lookups and inbox
+    /// writes. Default 16: two
     /// per core on a small server, well under PostgreSQL's default limit of 100 even with
     /// several instances.
     pub pool_size: usize,

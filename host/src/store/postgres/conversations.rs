@@ -123,7 +123,7 @@ impl ConversationStore for PostgresStore {
     }
 
     async fn channel(&self, id: &str) -> Result<Option<Channel>, StoreError> {
-        // Every webhook starts here: on the webhooks' own connections.
+        // Every webhook and every send starts here: on the connections kept for it.
         directory::channel(&self.webhook_client().await?, id)
             .await?
             .map(|channel| self.secrets.open_channel(channel))

@@ -45,18 +45,19 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// 30 s: a caller waits this long for a free pooled connection before giving up.
 const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Connections kept for webhooks (the channel lookup and the inbox write each take one for
-/// a moment): 8, as an inbox write is four round trips that take a couple of milliseconds
-/// on a busy server, and 4 capped acknowledgements near 2,000 a second.
+/// Connections kept for channel lookups and inbox writes, one short statement or
+/// transaction each: every webhook takes both, and every send looks its channel up. 8, as
+/// an inbox write is four round trips that take a couple of milliseconds on a busy server,
+/// and 4 capped acknowledgements near 2,000 a second.
 const WEBHOOK_CONNECTIONS: usize = 8;
 
 /// A PostgreSQL database behind a connection pool.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
-    /// Connections only webhooks use: with one pool, a backlog of turns and sends held
-    /// every connection and acknowledgements waited seconds for one (p50 12.6 s against
-    /// 1.4 s with this pool, at 2,000/s on `benches/webhooks`).
+    /// Connections for channel lookups and inbox writes only: with one pool, a backlog of
+    /// turns and sends held every connection and acknowledgements waited seconds for one
+    /// (p50 12.6 s against 1.4 s with this pool, at 2,000/s on `benches/webhooks`).
     webhooks: Pool,
     /// `host:port/database`, for error messages.
     target: String,
@@ -124,7 +125,7 @@ impl PostgresStore {
             .map_err(|error| error::pool(&self.target, error))
     }
 
-    /// A connection of the webhooks' own pool.
+    /// A connection of the pool kept for channel lookups and inbox writes.
     async fn webhook_client(&self) -> Result<Client, StoreError> {
         self.webhooks
             .get()
