@@ -64,9 +64,8 @@ pub struct DatabaseConfig {
     /// SQLite file `<data_dir>/loa.db`. Also `--database-url` / `LOA_DATABASE_URL`.
     pub url: Option<String>,
     /// PostgreSQL connections in the pool, besides 8 kept for channel lookups and inbox
-    /// writes. Default 16: two
-    /// per core on a small server, well under PostgreSQL's default limit of 100 even with
-    /// several instances.
+    /// writes. Default 16: two per core on a small server, well under PostgreSQL's default
+    /// limit of 100 even with several instances.
     pub pool_size: usize,
 }
 
