@@ -107,7 +107,7 @@ pub(super) fn set_password(
     password_hash: &str,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     let changed = transaction
         .execute_cached(
             "UPDATE users SET password_hash = ?2, password_changed_at_ms = ?3 WHERE id = ?1",
@@ -312,7 +312,7 @@ pub(super) fn rotate_refresh_session(
     next: &RefreshSession,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     let rotated = transaction
         .execute_cached(
             "UPDATE refresh_sessions SET rotated_at_ms = ?2

@@ -64,7 +64,7 @@ fn check_owner(
 }
 
 pub(super) fn put_bot(connection: &mut Connection, bot: &Bot) -> Result<(), StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     check_owner(&transaction, "bots", &bot.id, &bot.tenant_id)?;
     transaction
         .execute_cached(
@@ -133,7 +133,7 @@ pub(super) fn put_channel(
     connection: &mut Connection,
     channel: &Channel,
 ) -> Result<(), StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     check_owner(&transaction, "channels", &channel.id, &channel.tenant_id)?;
     transaction
         .execute_cached(
@@ -206,7 +206,7 @@ pub(super) fn replace_faq(
     bot_id: &str,
     entries: &[FaqEntry],
 ) -> Result<(), StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     transaction
         .execute_cached(
             "DELETE FROM faq_entries WHERE tenant_id = ?1 AND bot_id = ?2",
@@ -311,7 +311,7 @@ pub(super) fn open_conversation(
     connection: &mut Connection,
     opening: &ConversationOpening,
 ) -> Result<(Contact, Conversation), StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     transaction
         .execute_cached(
             "INSERT INTO contacts (id, tenant_id, channel_id, channel_user_id, display_name, created_at_ms)
@@ -504,7 +504,7 @@ pub(super) fn record_inbound(
     content: &Content,
     now_ms: i64,
 ) -> Result<(Message, bool), StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     let inserted = transaction
         .execute_cached(
             "INSERT INTO messages (tenant_id, conversation_id, channel_id, direction, sender_json,
@@ -605,7 +605,7 @@ pub(super) fn commit_turn(
     connection: &mut Connection,
     turn: &TurnCommit,
 ) -> Result<TurnCommitted, StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     let inserted = transaction
         .execute_cached(
             "INSERT INTO turn_decisions (turn_key, tenant_id, conversation_id, decision_json, created_at_ms)

@@ -1,7 +1,7 @@
 //! SQLite side of [`DeliveryStore`](crate::store::DeliveryStore).
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::cached::CachedStatements;
 use super::conversations::{
@@ -86,9 +86,7 @@ fn requeue_dead(
     id: i64,
     now_ms: i64,
 ) -> Result<Requeue, StoreError> {
-    let transaction = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     let changed = transaction
         .execute_cached(
             "UPDATE outbox SET status = 'pending', attempt_base = attempts,
@@ -119,10 +117,9 @@ fn queue_message(
     connection: &mut Connection,
     queued: &QueuedMessage,
 ) -> Result<QueueOutcome, StoreError> {
-    // Immediate: the key check and the insert are one step for concurrent callers.
-    let transaction = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)?;
+    // The writer's batch holds the write lock (BEGIN IMMEDIATE): the key check and the
+    // insert are one step for concurrent callers.
+    let transaction = connection.savepoint().map_err(backend)?;
     let earlier: Option<(i64, i64, String)> = transaction
         .query_row_cached(
             "SELECT id, message_id, tenant_id FROM outbox WHERE idempotency_key = ?1",

@@ -1,15 +1,16 @@
 //! Group commit of webhook events. Every acknowledged webhook must be durable before its
 //! answer, and SQLite has one writer: one transaction per event made the writer the
 //! bottleneck at about 1,400 webhooks a second. Instead each caller queues its event, and
-//! the writer thread, before its next job, commits every event queued by then in one
-//! transaction and answers each caller. Under load one commit carries many events; alone,
-//! an event commits at once.
+//! the writer thread stores every event queued by then as one write of its batch
+//! ([`super::batch`]), which then commits at once, and answers each caller. Under load one
+//! commit carries many events; alone, an event commits at once.
 
 use std::sync::Mutex;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::batch::{Reply, not_committed};
 use super::{backend, queue};
 use crate::store::{InboxInsert, NewInboxEvent, StoreError};
 
@@ -33,28 +34,9 @@ impl InboxBatch {
         receiver
     }
 
-    /// On the writer connection: commits every queued event in one transaction and answers
-    /// their callers (all with the error when the transaction fails: none was stored).
-    pub(super) fn commit_pending(&self, connection: &mut Connection) {
-        let pending = std::mem::take(&mut *self.lock());
-        if pending.is_empty() {
-            return;
-        }
-        let (events, answers): (Vec<_>, Vec<_>) = pending.into_iter().unzip();
-        match insert_all(connection, &events) {
-            Ok(outcomes) => {
-                for (answer, outcome) in answers.into_iter().zip(outcomes) {
-                    // A caller that gave up waiting (its request was dropped) needs no answer.
-                    let _ = answer.send(Ok(outcome));
-                }
-            }
-            Err(error) => {
-                tracing::error!(events = events.len(), %error, "inbox batch not stored");
-                for answer in answers {
-                    let _ = answer.send(Err(StoreError::Backend(error.to_string())));
-                }
-            }
-        }
+    /// Takes the events queued so far, to be stored with [`QueuedEvents::store`].
+    pub(super) fn take(&self) -> QueuedEvents {
+        QueuedEvents(std::mem::take(&mut *self.lock()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(NewInboxEvent, Answer)>> {
@@ -64,19 +46,68 @@ impl InboxBatch {
     }
 }
 
+/// Events taken from the queue, not yet stored.
+pub(super) struct QueuedEvents(Vec<(NewInboxEvent, Answer)>);
+
+impl QueuedEvents {
+    /// Whether there is nothing to store.
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// On the writer connection: stores every event, all or none, and returns how to answer
+    /// their callers after the commit.
+    pub(super) fn store(self, connection: &mut Connection) -> Box<dyn Reply> {
+        let (events, answers): (Vec<_>, Vec<_>) = self.0.into_iter().unzip();
+        let outcomes = insert_all(connection, &events);
+        if let Err(error) = &outcomes {
+            tracing::error!(events = events.len(), %error, "inbox batch not stored");
+        }
+        Box::new(InboxAnswers { answers, outcomes })
+    }
+}
+
 fn insert_all(
     connection: &mut Connection,
     events: &[NewInboxEvent],
 ) -> Result<Vec<InboxInsert>, StoreError> {
-    let transaction = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     let outcomes = events
         .iter()
         .map(|event| queue::inbox_insert(&transaction, event))
         .collect::<Result<Vec<_>, _>>()?;
     transaction.commit().map_err(backend)?;
     Ok(outcomes)
+}
+
+/// Each caller's answer: where its event went, or why none was stored.
+struct InboxAnswers {
+    answers: Vec<Answer>,
+    outcomes: Result<Vec<InboxInsert>, StoreError>,
+}
+
+impl Reply for InboxAnswers {
+    fn send(self: Box<Self>, committed: Result<(), &str>) {
+        // A caller that gave up waiting (its request was dropped) needs no answer.
+        match (self.outcomes, committed) {
+            (Ok(outcomes), Ok(())) => {
+                for (answer, outcome) in self.answers.into_iter().zip(outcomes) {
+                    let _ = answer.send(Ok(outcome));
+                }
+            }
+            (Ok(_), Err(reason)) => {
+                for answer in self.answers {
+                    let _ = answer.send(Err(not_committed(reason)));
+                }
+            }
+            (Err(error), _) => {
+                let reason = error.to_string();
+                for answer in self.answers {
+                    let _ = answer.send(Err(StoreError::Backend(reason.clone())));
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

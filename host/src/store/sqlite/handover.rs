@@ -3,7 +3,7 @@
 //! cannot be interleaved with another move.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::cached::CachedStatements;
 use super::conversations::{
@@ -60,9 +60,7 @@ fn move_conversation(
     connection: &mut Connection,
     change: &HandoverMove,
 ) -> Result<MoveOutcome, StoreError> {
-    let transaction = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     let Some(current) = conversation(&transaction, &change.tenant_id, &change.conversation_id)?
     else {
         return Ok(MoveOutcome::NotFound);
@@ -122,9 +120,7 @@ fn record_operator_reply(
     connection: &mut Connection,
     reply: &OperatorReply,
 ) -> Result<ReplyOutcome, StoreError> {
-    let transaction = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     let Some(current) = conversation(&transaction, &reply.tenant_id, &reply.conversation_id)?
     else {
         return Ok(ReplyOutcome::NotFound);
@@ -271,9 +267,7 @@ fn record_busy_notice(
     delivered_live: bool,
     now_ms: i64,
 ) -> Result<Option<Message>, StoreError> {
-    let transaction = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     let claimed = transaction
         .execute_cached(
             "UPDATE conversations SET busy_notified_at_ms = ?4

@@ -102,7 +102,7 @@ fn put_embeddings(
     model: &str,
     embeddings: &[StoredEmbedding],
 ) -> Result<(), StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     {
         let mut upsert = transaction
             .prepare_cached(

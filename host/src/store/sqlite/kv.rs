@@ -1,6 +1,6 @@
 //! The plugin key-value store in SQLite, with quotas checked in the same transaction.
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::backend;
 use super::cached::CachedStatements;
@@ -27,7 +27,7 @@ pub(super) fn get(
 
 /// Writes inside an open transaction, refusing what would break the quota.
 fn write_within_quota(
-    transaction: &rusqlite::Transaction<'_>,
+    transaction: &Connection,
     scope: &KvScope,
     key: &str,
     value: &[u8],
@@ -69,9 +69,7 @@ pub(super) fn set(
     value: &[u8],
     quota: &KvQuota,
 ) -> Result<(), StoreError> {
-    let transaction = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     write_within_quota(&transaction, scope, key, value, quota)?;
     transaction.commit().map_err(backend)
 }
@@ -124,11 +122,10 @@ pub(super) fn compare_and_swap(
     quota: &KvQuota,
 ) -> Result<bool, StoreError> {
     quota.check_key(key)?;
-    // IMMEDIATE takes the write lock before reading, so two processes cannot both see the
-    // old value and both swap (a Zalo refresh token must be spent once).
-    let transaction = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(backend)?;
+    // The writer's batch took the write lock before this read (BEGIN IMMEDIATE), so two
+    // processes cannot both see the old value and both swap (a Zalo refresh token must be
+    // spent once). Run on its own, a stale read cannot turn into a write in WAL mode.
+    let transaction = connection.savepoint().map_err(backend)?;
     let current: Option<Vec<u8>> = transaction
         .query_row_cached(
             "SELECT value FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3",

@@ -49,7 +49,7 @@ pub(super) fn delete_channel(
 ) -> Result<bool, StoreError> {
     // One transaction: no contact can arrive between the check and the delete (SQLite
     // has one writer).
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     let has_contacts: bool = transaction
         .query_row_cached(
             "SELECT EXISTS(SELECT 1 FROM contacts WHERE channel_id = ?1)",

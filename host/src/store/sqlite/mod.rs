@@ -4,6 +4,7 @@ mod account_store;
 mod accounts;
 mod api_keys;
 mod audit;
+mod batch;
 mod cached;
 mod checkpoint;
 mod claims;
@@ -191,7 +192,7 @@ fn now_ms() -> i64 {
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<usize, StoreError> {
-        self.with(migrations::run).await
+        self.writer.run_alone(migrations::run).await
     }
 
     async fn record_installed_plugin(&self, plugin: &InstalledPlugin) -> Result<(), StoreError> {

@@ -65,7 +65,7 @@ pub(super) fn inbox_claim(
     lease_ms: i64,
     limit: u32,
 ) -> Result<Vec<InboxEvent>, StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     // Only the oldest open event of each customer is eligible: their messages stay in order.
     let events = claimable(
         &transaction,
@@ -194,7 +194,7 @@ pub(super) fn outbox_claim(
     lease_ms: i64,
     limit: u32,
 ) -> Result<Vec<OutboxItem>, StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     // One row per conversation, the oldest unfinished one: replies arrive in order.
     let raws = claimable(
         &transaction,
@@ -234,7 +234,7 @@ pub(super) fn outbox_record_attempt(
     connection: &mut Connection,
     attempt: &DeliveryAttempt,
 ) -> Result<(), StoreError> {
-    let transaction = connection.transaction().map_err(backend)?;
+    let transaction = connection.savepoint().map_err(backend)?;
     transaction
         .execute_cached(
             "INSERT INTO delivery_log (outbox_id, attempt, result_json, provider_response, elapsed_ms, at_ms)

@@ -2,10 +2,10 @@
 //! after another, as SQLite allows one writer anyway. Callers queue a job and await its
 //! answer, so no thread blocks waiting for the writer: with a mutex, every turn and send
 //! in flight (128 by default) parked a blocking-pool thread on it, and handing it from
-//! thread to thread cost more CPU than the writes. Webhook events go ahead of the queue:
-//! before each job the thread commits every event queued by then in one transaction
-//! ([`InboxBatch`]), so an acknowledgement waits for at most the job running when it
-//! arrived.
+//! thread to thread cost more CPU than the writes. The jobs queued together commit together
+//! ([`Batch`]). Webhook events go ahead of the queue: after each job the thread stores every
+//! event queued by then ([`InboxBatch`]) and commits, so an acknowledgement waits for at
+//! most the job running when it arrived.
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
@@ -16,29 +16,41 @@ use std::sync::{Arc, Weak};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::batch::{Answer, Batch, Reply};
 use super::checkpoint;
 use super::group_commit::InboxBatch;
 use crate::store::{InboxInsert, NewInboxEvent, StoreError};
 
-/// A write to run on the writer's thread.
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// A write to run on the writer's thread; it returns its caller's answer, sent once the
+/// transaction that carried it committed.
+type Job = Box<dyn FnOnce(&mut Connection) -> Box<dyn Reply> + Send>;
+
+/// What the writer thread is asked to do.
+enum Request {
+    /// Store the queued webhook events.
+    InboxEvents,
+    /// Run a write with the others queued.
+    Write(Job),
+    /// Run a job outside any transaction (migrations: they switch foreign keys off, which
+    /// SQLite ignores inside a transaction).
+    Alone(Job),
+}
 
 /// A handle on the writer thread; it stops once every handle is dropped and the jobs queued
 /// by then are done.
 #[derive(Clone)]
 pub(super) struct Writer {
-    /// `None` asks the thread only to commit the webhook events.
-    jobs: Sender<Option<Job>>,
+    requests: Sender<Request>,
     inbox: Arc<InboxBatch>,
     /// Raised by the checkpoint thread when the WAL should start over (see
-    /// [`checkpoint`]): the writer then checkpoints between two jobs.
+    /// [`checkpoint`]): the writer then checkpoints between two batches.
     wal_too_long: Arc<AtomicBool>,
 }
 
 impl Writer {
     /// Starts the thread that owns `connection`.
     pub(super) fn start(connection: Connection) -> Result<Self, StoreError> {
-        let (jobs, queue) = mpsc::channel();
+        let (requests, queue) = mpsc::channel();
         let inbox = Arc::new(InboxBatch::default());
         let batch = Arc::clone(&inbox);
         let wal_too_long = Arc::new(AtomicBool::new(false));
@@ -50,24 +62,39 @@ impl Writer {
                 StoreError::Backend(format!("cannot start the SQLite writer thread: {error}"))
             })?;
         Ok(Self {
-            jobs,
+            requests,
             inbox,
             wal_too_long,
         })
     }
 
-    /// Runs `work` on the writer and returns its answer.
+    /// Runs `work` on the writer, in a transaction with the writes queued with it, and
+    /// returns its answer once that committed.
     pub(super) async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.ask(work, Request::Write).await
+    }
+
+    /// Runs `work` on the writer outside any transaction.
+    pub(super) async fn run_alone<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.ask(work, Request::Alone).await
+    }
+
+    async fn ask<T, F>(&self, work: F, request: fn(Job) -> Request) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |connection| {
-            // A caller that stopped waiting needs no answer; the write stands.
-            let _ = answer.send(work(connection));
-        });
-        self.jobs.send(Some(job)).map_err(|_| stopped())?;
+        let job: Job = Box::new(move |connection| Box::new(Answer::new(answer, work(connection))));
+        self.requests.send(request(job)).map_err(|_| stopped())?;
         answered.await.map_err(|_| {
             StoreError::Backend("the write failed on the writer thread (it panicked)".into())
         })?
@@ -79,7 +106,9 @@ impl Writer {
         event: NewInboxEvent,
     ) -> Result<InboxInsert, StoreError> {
         let answer = self.inbox.push(event);
-        self.jobs.send(None).map_err(|_| stopped())?;
+        self.requests
+            .send(Request::InboxEvents)
+            .map_err(|_| stopped())?;
         answer.await.map_err(|_| {
             StoreError::Backend("the inbox batch was dropped before it was stored".into())
         })?
@@ -101,25 +130,72 @@ fn stopped() -> StoreError {
     StoreError::Backend("the SQLite writer thread has stopped".into())
 }
 
-/// The writer thread: webhook events first, then the next job, until every handle is gone.
+/// The writer thread: a batch at a time, until every handle is gone.
 fn run(
     mut connection: Connection,
-    queue: &Receiver<Option<Job>>,
+    queue: &Receiver<Request>,
     inbox: &InboxBatch,
     wal_too_long: &AtomicBool,
 ) {
-    while let Ok(job) = queue.recv() {
-        inbox.commit_pending(&mut connection);
+    let mut next = None;
+    loop {
+        let request = match next.take() {
+            Some(request) => request,
+            None => match queue.recv() {
+                Ok(request) => request,
+                Err(_) => return,
+            },
+        };
         if wal_too_long.swap(false, Ordering::Relaxed) {
             checkpoint::catch_up(&connection);
         }
-        let Some(job) = job else { continue };
-        // A panicking job fails its own caller (its answer is dropped), not the writer; its
-        // transaction was rolled back while unwinding.
-        if std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut connection))).is_err() {
-            tracing::error!("a write panicked on the SQLite writer thread");
-        }
+        next = match request {
+            Request::Alone(job) => {
+                // Its own transactions, if any, commit as it runs.
+                match std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut connection))) {
+                    Ok(reply) => reply.send(Ok(())),
+                    Err(_) => tracing::error!("a write panicked on the SQLite writer thread"),
+                }
+                None
+            }
+            request => run_batch(&mut connection, queue, inbox, request),
+        };
     }
+}
+
+/// Runs `first` and the writes queued behind it in one transaction and commits; returns
+/// the request it stopped at, not yet run.
+fn run_batch(
+    connection: &mut Connection,
+    queue: &Receiver<Request>,
+    inbox: &InboxBatch,
+    first: Request,
+) -> Option<Request> {
+    let mut batch = Batch::new(connection);
+    let mut request = Some(first);
+    loop {
+        let events = inbox.take();
+        if !events.is_empty() {
+            // Their callers wait for this commit: nothing more goes in.
+            batch.run(|connection| events.store(connection));
+            break;
+        }
+        if batch.is_full() {
+            break;
+        }
+        match request.take() {
+            Some(Request::Write(job)) => batch.run(job),
+            Some(Request::InboxEvents) => {}
+            Some(alone @ Request::Alone(_)) => {
+                request = Some(alone);
+                break;
+            }
+            None => break,
+        }
+        request = queue.try_recv().ok();
+    }
+    batch.commit();
+    request
 }
 
 #[cfg(test)]
