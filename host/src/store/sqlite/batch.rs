@@ -10,19 +10,17 @@
 //! event arrived.
 
 use std::panic::AssertUnwindSafe;
-use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::store::StoreError;
 
-/// The most jobs in one transaction: enough that the commits stop mattering, few enough
-/// that the first caller is not kept waiting for long.
+/// The most jobs in one transaction: enough that the commits stop mattering (a few
+/// milliseconds of work), few enough that the first caller is not kept waiting for long.
+/// No time limit: the jobs behind a slow one waited for it anyway, and webhook events end
+/// a batch as they come.
 const MOST_JOBS: usize = 64;
-
-/// The longest a batch keeps taking jobs, for the same reason.
-const LONGEST: Duration = Duration::from_millis(2);
 
 /// How a caller is answered once the transaction that carried its write has committed (or
 /// failed, which turns a success into the commit's error: the write is gone).
@@ -67,8 +65,8 @@ pub(super) fn not_committed(reason: &str) -> StoreError {
 pub(super) struct Batch<'c> {
     connection: &'c mut Connection,
     replies: Vec<Box<dyn Reply>>,
-    /// When the transaction began; `None` before the first write.
-    began: Option<Instant>,
+    /// Whether the transaction began (at the first write).
+    began: bool,
     /// Why SQLite rolled the whole transaction back under a job (a full disk, an I/O
     /// error): every write so far is gone.
     rolled_back: Option<String>,
@@ -80,16 +78,14 @@ impl<'c> Batch<'c> {
         Self {
             connection,
             replies: Vec::new(),
-            began: None,
+            began: false,
             rolled_back: None,
         }
     }
 
     /// Whether it should commit now rather than take another job.
     pub(super) fn is_full(&self) -> bool {
-        self.rolled_back.is_some()
-            || self.replies.len() >= MOST_JOBS
-            || self.began.is_some_and(|began| began.elapsed() >= LONGEST)
+        self.rolled_back.is_some() || self.replies.len() >= MOST_JOBS
     }
 
     /// Runs `write` in the transaction and keeps its answer for the commit. A write that
@@ -124,7 +120,7 @@ impl<'c> Batch<'c> {
 
     /// Commits and answers every caller.
     pub(super) fn commit(self) {
-        if self.began.is_none() {
+        if !self.began {
             return;
         }
         let committed = match self.rolled_back {
@@ -140,11 +136,11 @@ impl<'c> Batch<'c> {
     }
 
     fn begin(&mut self) -> Result<(), rusqlite::Error> {
-        if self.began.is_none() {
+        if !self.began {
             self.connection
                 .prepare_cached("BEGIN IMMEDIATE")?
                 .execute([])?;
-            self.began = Some(Instant::now());
+            self.began = true;
         }
         Ok(())
     }
