@@ -12,7 +12,26 @@ use super::{SqliteStore, backend};
 use crate::store::deliveries::{
     DeliveryFilter, DeliveryStore, QueueOutcome, QueuedMessage, Requeue,
 };
-use crate::store::{OutboxItem, StoreError};
+use crate::store::{OutboxItem, OutboxStatus, StoreError};
+
+/// The listing's SELECT. The dead letters have an index of their own, which SQLite uses
+/// only when the query names the status itself (?2 is still bound: it is 'dead').
+fn deliveries_query(status: Option<OutboxStatus>) -> String {
+    let status = match status {
+        Some(OutboxStatus::Dead) => "o.status = 'dead' AND ?2 = 'dead'",
+        _ => "(?2 IS NULL OR o.status = ?2)",
+    };
+    format!(
+        "SELECT {OUTBOX_COLUMNS}, {MESSAGE_COLUMNS}
+         FROM outbox o JOIN messages m ON m.id = o.message_id
+         WHERE o.tenant_id = ?1
+           AND {status}
+           AND (?3 IS NULL OR o.channel_id = ?3)
+           AND (?4 IS NULL OR o.conversation_id = ?4)
+           AND (?5 IS NULL OR o.id < ?5)
+         ORDER BY o.id DESC LIMIT ?6"
+    )
+}
 
 fn deliveries(
     connection: &Connection,
@@ -20,16 +39,7 @@ fn deliveries(
     filter: &DeliveryFilter,
 ) -> Result<Vec<OutboxItem>, StoreError> {
     let mut statement = connection
-        .prepare_cached(&format!(
-            "SELECT {OUTBOX_COLUMNS}, {MESSAGE_COLUMNS}
-             FROM outbox o JOIN messages m ON m.id = o.message_id
-             WHERE o.tenant_id = ?1
-               AND (?2 IS NULL OR o.status = ?2)
-               AND (?3 IS NULL OR o.channel_id = ?3)
-               AND (?4 IS NULL OR o.conversation_id = ?4)
-               AND (?5 IS NULL OR o.id < ?5)
-             ORDER BY o.id DESC LIMIT ?6"
-        ))
+        .prepare_cached(&deliveries_query(filter.status))
         .map_err(backend)?;
     let rows = statement
         .query_map(
@@ -203,5 +213,58 @@ impl DeliveryStore for SqliteStore {
         let queued = queued.clone();
         self.with(move |connection| queue_message(connection, &queued))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::deliveries_query;
+    use crate::store::OutboxStatus;
+    use crate::store::sqlite::{migrations, queue};
+
+    /// What SQLite plans to read for `sql`, one step per line.
+    fn plan(connection: &Connection, sql: &str) -> Vec<String> {
+        let mut explained = connection
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("explain");
+        let nulls = std::iter::repeat_n(rusqlite::types::Null, explained.parameter_count());
+        explained
+            .query_map(rusqlite::params_from_iter(nulls), |row| {
+                row.get::<_, String>(3)
+            })
+            .expect("plan")
+            .collect::<Result<_, _>>()
+            .expect("steps")
+    }
+
+    /// The queues lost the indexes a status change moved but no claim reads; the listing of
+    /// deliveries, the dead letters and the queue depths still read an index each, never a
+    /// whole table (both grow with every message sent).
+    #[test]
+    fn listings_and_depths_read_indexes_not_whole_tables() {
+        let mut connection = Connection::open_in_memory().expect("open");
+        migrations::run(&mut connection).expect("migrate");
+        let dead_letters = deliveries_query(Some(OutboxStatus::Dead));
+        for sql in [
+            deliveries_query(None),
+            deliveries_query(Some(OutboxStatus::Failed)),
+            dead_letters.clone(),
+            queue::QUEUE_DEPTHS.to_owned(),
+        ] {
+            let steps = plan(&connection, &sql);
+            assert!(
+                steps.iter().all(|step| !step.starts_with("SCAN")
+                    || step.contains("INDEX")
+                    || step == "SCAN CONSTANT ROW"),
+                "{sql}\n{steps:#?}"
+            );
+        }
+        let steps = plan(&connection, &dead_letters);
+        assert!(
+            steps.iter().any(|step| step.contains("outbox_dead")),
+            "{steps:#?}"
+        );
     }
 }

@@ -48,6 +48,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0008_queue_statuses.sql",
         include_str!("../../../../migrations/sqlite/0008_queue_statuses.sql"),
     ),
+    (
+        9,
+        "0009_lean_queue_indexes.sql",
+        include_str!("../../../../migrations/sqlite/0009_lean_queue_indexes.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction, with

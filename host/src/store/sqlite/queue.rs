@@ -361,21 +361,22 @@ pub(super) fn delivery_log(
     .collect()
 }
 
+/// Each count reads one partial index: those of the claims, and the dead letters'.
+pub(super) const QUEUE_DEPTHS: &str = "SELECT
+        (SELECT count(*) FROM inbox_events WHERE status = 'pending')
+            + (SELECT count(*) FROM inbox_events WHERE status = 'processing'),
+        (SELECT count(*) FROM outbox WHERE status IN ('pending', 'failed'))
+            + (SELECT count(*) FROM outbox WHERE status = 'sending'),
+        (SELECT count(*) FROM outbox WHERE status = 'dead')";
+
 pub(super) fn queue_depths(connection: &Connection) -> Result<QueueDepths, StoreError> {
     connection
-        .query_row_cached(
-            "SELECT
-                (SELECT count(*) FROM inbox_events WHERE status IN ('pending', 'processing')),
-                (SELECT count(*) FROM outbox WHERE status NOT IN ('sent', 'dead')),
-                (SELECT count(*) FROM outbox WHERE status = 'dead')",
-            [],
-            |row| {
-                Ok(QueueDepths {
-                    inbox: row.get::<_, i64>(0)?.max(0) as u64,
-                    outbox: row.get::<_, i64>(1)?.max(0) as u64,
-                    dead: row.get::<_, i64>(2)?.max(0) as u64,
-                })
-            },
-        )
+        .query_row_cached(QUEUE_DEPTHS, [], |row| {
+            Ok(QueueDepths {
+                inbox: row.get::<_, i64>(0)?.max(0) as u64,
+                outbox: row.get::<_, i64>(1)?.max(0) as u64,
+                dead: row.get::<_, i64>(2)?.max(0) as u64,
+            })
+        })
         .map_err(backend)
 }
