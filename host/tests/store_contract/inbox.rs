@@ -20,6 +20,7 @@ crate::contract!(
     releasing_an_event_that_is_not_leased_changes_nothing,
     simultaneous_claims_hand_an_event_to_one_claimer,
     concurrent_claimers_never_share_an_event_nor_a_customer,
+    concurrent_inserts_store_each_event_once_and_answer_every_caller,
 );
 
 /// 30 s: longer than any test runs, so leases only expire when a test moves the clock.
@@ -354,4 +355,42 @@ async fn concurrent_claimers_never_share_an_event_nor_a_customer(store: Arc<dyn 
         CUSTOMERS * EVENTS_EACH
     );
     assert_eq!(store.queue_depths().await.expect("depths").inbox, 0);
+}
+
+/// 400 inserts at once, every event twice (webhooks are stored in groups, and a provider
+/// retries): each event is stored once, both of its callers get its id, and one of them
+/// hears it is a duplicate.
+async fn concurrent_inserts_store_each_event_once_and_answer_every_caller(store: Arc<dyn Store>) {
+    let shop = shop(&*store, "may").await;
+    let inserts: Vec<_> = (0..400)
+        .map(|call| {
+            let store = Arc::clone(&store);
+            let message = call / 2;
+            let event = event(&shop, &format!("m-{message}"), &format!("u{}", message % 7));
+            tokio::spawn(async move { (message, store.inbox_insert(&event).await) })
+        })
+        .collect();
+    let mut outcomes: HashMap<usize, Vec<InboxInsert>> = HashMap::new();
+    for insert in inserts {
+        let (message, outcome) = insert.await.expect("task");
+        outcomes
+            .entry(message)
+            .or_default()
+            .push(outcome.expect("stored"));
+    }
+    let id = |outcome: &InboxInsert| match outcome {
+        InboxInsert::Inserted(id) | InboxInsert::Duplicate(id) => *id,
+    };
+    let mut ids = HashSet::new();
+    for (message, both) in &outcomes {
+        assert_eq!(id(&both[0]), id(&both[1]), "m-{message}: {both:?}");
+        let inserted = both
+            .iter()
+            .filter(|outcome| matches!(outcome, InboxInsert::Inserted(_)))
+            .count();
+        assert_eq!(inserted, 1, "m-{message}: {both:?}");
+        ids.insert(id(&both[0]));
+    }
+    assert_eq!(ids.len(), 200, "one row per event");
+    assert_eq!(store.queue_depths().await.expect("depths").inbox, 200);
 }

@@ -13,9 +13,7 @@ use deadpool_postgres::{GenericClient, Transaction};
 
 use super::PostgresStore;
 use super::error::database;
-use super::statements::{
-    LockSpace, column, counter, execute, limit, lock, query, query_one, query_opt,
-};
+use super::statements::{column, counter, execute, limit, query, query_one, query_opt};
 use super::turns::{message_from_row, prefixed_message_columns};
 use crate::store::codec::{decode, encode};
 use crate::store::queue::first_open_of_conversation;
@@ -138,41 +136,9 @@ async fn record_attempt(
 #[async_trait]
 impl QueueStore for PostgresStore {
     async fn inbox_insert(&self, event: &NewInboxEvent) -> Result<InboxInsert, StoreError> {
-        let mut client = self.webhook_client().await?;
-        let transaction = client.transaction().await.map_err(database)?;
-        let customer = format!("{}\u{1f}{}", event.channel_id, event.channel_user_id);
-        lock(&transaction, LockSpace::InboxCustomer, &customer).await?;
-        let inserted = query_opt(
-            &transaction,
-            "INSERT INTO inbox_events (tenant_id, channel_id, channel_message_id, channel_user_id,
-                                       payload_json, available_at_ms, received_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $6)
-             ON CONFLICT (channel_id, channel_message_id) DO NOTHING
-             RETURNING id",
-            &[
-                &event.tenant_id,
-                &event.channel_id,
-                &event.channel_message_id,
-                &event.channel_user_id,
-                &event.payload,
-                &event.now_ms,
-            ],
-        )
-        .await?;
-        let outcome = match inserted {
-            Some(row) => InboxInsert::Inserted(column(&row, "id")?),
-            None => {
-                let row = query_one(
-                    &transaction,
-                    "SELECT id FROM inbox_events WHERE channel_id = $1 AND channel_message_id = $2",
-                    &[&event.channel_id, &event.channel_message_id],
-                )
-                .await?;
-                InboxInsert::Duplicate(column(&row, "id")?)
-            }
-        };
-        transaction.commit().await.map_err(database)?;
-        Ok(outcome)
+        self.inbox
+            .insert(&self.webhooks, &self.target, event.clone())
+            .await
     }
 
     async fn inbox_claim(
