@@ -255,3 +255,28 @@ pub(super) fn first_open_of_conversation(row: &str) -> String {
                AND p.status NOT IN ('sent', 'dead') AND p.id < {row}.id)"
     )
 }
+
+/// Where each caller of a group-committed inbox write waits for its answer.
+pub(super) type InboxAnswer = tokio::sync::oneshot::Sender<Result<InboxInsert, StoreError>>;
+
+/// Answers the callers of a group of inbox writes, in order: each its outcome, or all the
+/// group's error (none of the events was stored). Both stores group webhook events.
+pub(super) fn answer_inbox_callers(
+    answers: Vec<InboxAnswer>,
+    outcomes: Result<Vec<InboxInsert>, StoreError>,
+) {
+    // A caller that gave up waiting (its request was dropped) needs no answer.
+    match outcomes {
+        Ok(outcomes) => {
+            for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                let _ = answer.send(Ok(outcome));
+            }
+        }
+        Err(error) => {
+            let reason = error.to_string();
+            for answer in answers {
+                let _ = answer.send(Err(StoreError::Backend(reason.clone())));
+            }
+        }
+    }
+}

@@ -9,15 +9,13 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use deadpool_postgres::Pool;
 use tokio::sync::oneshot;
 
-use super::error::{database, pool as pool_error};
+use super::PostgresStore;
+use super::error::database;
 use super::statements::{LockSpace, column, execute, query};
+use crate::store::queue::{InboxAnswer as Answer, answer_inbox_callers};
 use crate::store::{InboxInsert, NewInboxEvent, StoreError};
-
-/// Where each caller's answer goes.
-type Answer = oneshot::Sender<Result<InboxInsert, StoreError>>;
 
 /// Events waiting for the next leader, and the turn to lead.
 #[derive(Default)]
@@ -30,8 +28,7 @@ impl InboxBatch {
     /// Stores `event` with the events queued alongside and returns where it went.
     pub(super) async fn insert(
         &self,
-        pool: &Pool,
-        target: &str,
+        store: &PostgresStore,
         event: NewInboxEvent,
     ) -> Result<InboxInsert, StoreError> {
         let (answer, mut answered) = oneshot::channel();
@@ -45,8 +42,8 @@ impl InboxBatch {
                 if !events.is_empty() {
                     // A task of its own: a caller that goes away (its request dropped) must
                     // not take the others' events with it.
-                    let (pool, target) = (pool.clone(), target.to_owned());
-                    let stored = tokio::spawn(async move { store(&pool, &target, events).await });
+                    let store = store.clone();
+                    let stored = tokio::spawn(async move { store_all(&store, events).await });
                     if stored.await.is_err() {
                         tracing::error!("storing a batch of webhook events panicked");
                     }
@@ -73,34 +70,20 @@ fn received(
 
 /// Stores `events` in one transaction and answers their callers (all with the error when
 /// it failed: none was stored).
-async fn store(pool: &Pool, target: &str, events: Vec<(NewInboxEvent, Answer)>) {
+async fn store_all(store: &PostgresStore, events: Vec<(NewInboxEvent, Answer)>) {
     let (events, answers): (Vec<_>, Vec<_>) = events.into_iter().unzip();
-    match insert_all(pool, target, &events).await {
-        Ok(outcomes) => {
-            for (answer, outcome) in answers.into_iter().zip(outcomes) {
-                // A caller that gave up waiting needs no answer.
-                let _ = answer.send(Ok(outcome));
-            }
-        }
-        Err(error) => {
-            tracing::error!(events = events.len(), %error, "inbox batch not stored");
-            let reason = error.to_string();
-            for answer in answers {
-                let _ = answer.send(Err(StoreError::Backend(reason.clone())));
-            }
-        }
+    let outcomes = insert_all(store, &events).await;
+    if let Err(error) = &outcomes {
+        tracing::error!(events = events.len(), %error, "inbox batch not stored");
     }
+    answer_inbox_callers(answers, outcomes);
 }
 
 async fn insert_all(
-    pool: &Pool,
-    target: &str,
+    store: &PostgresStore,
     events: &[NewInboxEvent],
 ) -> Result<Vec<InboxInsert>, StoreError> {
-    let mut client = pool
-        .get()
-        .await
-        .map_err(|error| pool_error(target, error))?;
+    let mut client = store.webhook_client().await?;
     let transaction = client.transaction().await.map_err(database)?;
     // Each customer's events get their ids in the order they commit: a claim must not see a
     // later one before an earlier one still being written by another server. Locked in
@@ -118,7 +101,7 @@ async fn insert_all(
     .await?;
     let column_of =
         |pick: fn(&NewInboxEvent) -> &str| -> Vec<&str> { events.iter().map(pick).collect() };
-    let received: Vec<i64> = events.iter().map(|event| event.now_ms).collect();
+    let received_at: Vec<i64> = events.iter().map(|event| event.now_ms).collect();
     let inserted = query(
         &transaction,
         "INSERT INTO inbox_events (tenant_id, channel_id, channel_message_id, channel_user_id,
@@ -137,7 +120,7 @@ async fn insert_all(
             &column_of(|event| event.channel_message_id.as_str()),
             &column_of(|event| event.channel_user_id.as_str()),
             &column_of(|event| event.payload.as_str()),
-            &received,
+            &received_at,
         ],
     )
     .await?;

@@ -47,9 +47,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Connections kept for channel lookups and inbox writes, one short statement or
-/// transaction each: every webhook takes both, and every send looks its channel up. 8, as
-/// an inbox write is four round trips that take a couple of milliseconds on a busy server,
-/// and 4 capped acknowledgements near 2,000 a second.
+/// transaction each: every webhook looks its channel up and every send does too; the
+/// webhook events are stored a group at a time ([`inbox_batch`]). 8: 4 capped
+/// acknowledgements near 2,000 a second when each event was a transaction of its own.
 const WEBHOOK_CONNECTIONS: usize = 8;
 
 /// A PostgreSQL database behind a connection pool.

@@ -136,9 +136,7 @@ async fn record_attempt(
 #[async_trait]
 impl QueueStore for PostgresStore {
     async fn inbox_insert(&self, event: &NewInboxEvent) -> Result<InboxInsert, StoreError> {
-        self.inbox
-            .insert(&self.webhooks, &self.target, event.clone())
-            .await
+        self.inbox.insert(self, event.clone()).await
     }
 
     async fn inbox_claim(

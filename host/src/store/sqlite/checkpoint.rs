@@ -8,10 +8,10 @@
 //! frame is back in the database file and no reader still uses one, and with a commit
 //! every few dozen microseconds the checkpointer never catches up with the last one (25 GB
 //! in 90 s at 2,000 webhooks a second filled this machine's disk). So once the WAL passes
-//! [`RESTART_FRAMES`], the checkpointer asks the writer to [`catch_up`] between two jobs:
-//! with no write under way, that checkpoint copies the few frames the last PASSIVE one
-//! left, and the next write starts the WAL over; `journal_size_limit` then trims the
-//! file. (A RESTART checkpoint from this thread instead waited for the writer's lock and
+//! [`RESTART_FRAMES`], the checkpointer asks the writer to [`catch_up`] between two
+//! batches: with no write under way, that checkpoint copies the few frames the last
+//! PASSIVE one left, and the next write starts the WAL over; `journal_size_limit` then
+//! trims the file. (A RESTART checkpoint from this thread instead waited for the writer's lock and
 //! the readers while holding writes back: p99 186 ms.)
 
 use std::any::Any;
@@ -102,9 +102,9 @@ fn run(path: &Path, alive: &Weak<dyn Any + Send + Sync>, wal_too_long: &AtomicBo
     }
 }
 
-/// On the writer's connection, between two jobs: copies back what the WAL still holds, so
-/// that the next write starts it over (unless a reader still reads old frames: the
-/// checkpointer then asks again).
+/// On the writer's connection, between two batches of writes: copies back what the WAL
+/// still holds, so that the next write starts it over (unless a reader still reads old
+/// frames: the checkpointer then asks again).
 pub(super) fn catch_up(connection: &Connection) {
     match checkpoint(connection) {
         Ok(frames) => tracing::debug!(frames, "WAL caught up by the writer"),

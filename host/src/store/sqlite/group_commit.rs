@@ -12,10 +12,8 @@ use tokio::sync::oneshot;
 
 use super::batch::{Reply, not_committed};
 use super::{backend, queue};
+use crate::store::queue::{InboxAnswer as Answer, answer_inbox_callers};
 use crate::store::{InboxInsert, NewInboxEvent, StoreError};
-
-/// Where each caller's answer goes.
-type Answer = oneshot::Sender<Result<InboxInsert, StoreError>>;
 
 /// Events waiting for the next commit.
 #[derive(Default)]
@@ -88,24 +86,10 @@ struct InboxAnswers {
 
 impl Reply for InboxAnswers {
     fn send(self: Box<Self>, committed: Result<(), &str>) {
-        // A caller that gave up waiting (its request was dropped) needs no answer.
-        match (self.outcomes, committed) {
-            (Ok(outcomes), Ok(())) => {
-                for (answer, outcome) in self.answers.into_iter().zip(outcomes) {
-                    let _ = answer.send(Ok(outcome));
-                }
-            }
-            (Ok(_), Err(reason)) => {
-                for answer in self.answers {
-                    let _ = answer.send(Err(not_committed(reason)));
-                }
-            }
-            (Err(error), _) => {
-                let reason = error.to_string();
-                for answer in self.answers {
-                    let _ = answer.send(Err(StoreError::Backend(reason.clone())));
-                }
-            }
-        }
+        let outcomes = match (self.outcomes, committed) {
+            (Ok(_), Err(reason)) => Err(not_committed(reason)),
+            (outcomes, _) => outcomes,
+        };
+        answer_inbox_callers(self.answers, outcomes);
     }
 }
