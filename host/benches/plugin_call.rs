@@ -68,8 +68,8 @@ impl Bare {
         stub_loa_imports(&mut linker, &component)?;
         let pre = linker.instantiate_pre(&component)?;
         let tools = component
-            .get_export_index(None, "loa:plugin/tools@0.2.0")
-            .ok_or_else(|| wasmtime::format_err!("no loa:plugin/tools@0.2.0 export"))?;
+            .get_export_index(None, "loa:plugin/tools@0.3.0")
+            .ok_or_else(|| wasmtime::format_err!("no loa:plugin/tools@0.3.0 export"))?;
         let call = component
             .get_export_index(Some(&tools), "call")
             .ok_or_else(|| wasmtime::format_err!("no call function in loa:plugin/tools"))?;

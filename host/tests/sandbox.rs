@@ -217,7 +217,7 @@ async fn wrong_world_is_refused_at_load_naming_the_expected_export() {
         .expect_err("a middleware component declared as a tool");
     let message = error.to_string();
     assert!(message.contains("loa:plugin/tools"), "{message}");
-    assert!(message.contains("loa:plugin/hooks@0.2.0"), "{message}");
+    assert!(message.contains("loa:plugin/hooks@0.3.0"), "{message}");
     assert!(message.contains("plugin.wasm"), "{message}");
 }
 
@@ -228,7 +228,7 @@ async fn wrong_wit_version_is_refused_naming_both_versions() {
         .load(&common::plugin_dir("tests/plugins/wrong-version"))
         .expect_err("built against loa:plugin@0.1.0");
     let message = error.to_string();
-    assert!(message.contains("loa:plugin@0.2.0"), "{message}");
+    assert!(message.contains("loa:plugin@0.3.0"), "{message}");
     assert!(message.contains("loa:plugin@0.1.0"), "{message}");
 }
 

@@ -11,7 +11,7 @@
 /// (handy in tests), which the resource types of `wasi:http` could not.
 pub mod types {
     wit_bindgen::generate!({
-        inline: "package loa:sdk; world types { import loa:plugin/types@0.2.0; }",
+        inline: "package loa:sdk; world types { import loa:plugin/types@0.3.0; }",
         path: "../wit",
         // The interface has no functions, so without this nothing would be generated.
         generate_unused_types: true,
@@ -42,8 +42,8 @@ macro_rules! generate_world {
             path: "../wit",
             world: $world,
             with: {
-                "loa:plugin/types@0.2.0": crate::bindings::types::loa::plugin::types,
-                "loa:plugin/host@0.2.0": crate::bindings::imports::loa::plugin::host,
+                "loa:plugin/types@0.3.0": crate::bindings::types::loa::plugin::types,
+                "loa:plugin/host@0.3.0": crate::bindings::imports::loa::plugin::host,
                 "wasi:http/outgoing-handler@0.2.12": crate::bindings::imports::wasi::http::outgoing_handler,
                 "wasi:http/types@0.2.12": crate::bindings::imports::wasi::http::types,
                 "wasi:io/poll@0.2.12": crate::bindings::imports::wasi::io::poll,

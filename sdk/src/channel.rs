@@ -2,7 +2,7 @@
 
 use crate::types::{
     ChannelCapabilities, ConversationRef, DeliveryError, DeliveryReceipt, HttpRequest, Message,
-    PluginError, TemplateMessage, WebhookOutcome,
+    PluginError, SendCheck, TemplateMessage, UnfinishedSend, WebhookOutcome,
 };
 
 /// A plugin that connects a chat platform (WIT interface `loa:plugin/channel`).
@@ -29,6 +29,21 @@ pub trait ChannelAdapter {
             "this channel sends no template messages (template '{}')",
             template.template_id
         )))
+    }
+
+    /// Whether `message`, whose send the host lost track of when it stopped mid-send
+    /// (`unfinished` says when it began and what the conversation had before it), reached
+    /// the conversation. The host asks before sending it again. Answer
+    /// [`SendCheck::Arrived`] only when the provider shows all of it, and
+    /// [`SendCheck::Missing`] only when it shows it is not there; channels whose provider
+    /// keeps no history the plugin can read keep this default, and the host sends again.
+    fn check_sent(
+        conversation: ConversationRef,
+        message: Message,
+        unfinished: UnfinishedSend,
+    ) -> SendCheck {
+        let _ = (conversation, message, unfinished);
+        SendCheck::Unknown("this channel cannot look up what it sent".into())
     }
 }
 
@@ -61,9 +76,17 @@ macro_rules! export_channel {
             ) -> ::core::result::Result<$crate::DeliveryReceipt, $crate::DeliveryError> {
                 <$ty as $crate::ChannelAdapter>::send_template(template)
             }
+
+            fn check_sent(
+                conversation: $crate::ConversationRef,
+                message: $crate::Message,
+                unfinished: $crate::UnfinishedSend,
+            ) -> $crate::SendCheck {
+                <$ty as $crate::ChannelAdapter>::check_sent(conversation, message, unfinished)
+            }
         }
 
-        // Only wasm gets the export glue: its symbol names (`loa:plugin/tools@0.2.0#call`)
+        // Only wasm gets the export glue: its symbol names (`loa:plugin/tools@0.3.0#call`)
         // are not valid in a native linker's version script, and nothing native calls them.
         #[cfg(target_arch = "wasm32")]
         $crate::__export_channel_adapter_impl!($ty with_types_in $crate::bindings::channel);

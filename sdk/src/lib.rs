@@ -157,6 +157,6 @@ pub use tool::{Tool, parse_args, to_json};
 pub use types::{
     Attachment, Button, ButtonAction, CallContext, Card, ChannelCapabilities, ContactRef,
     ConversationRef, DeliveryError, DeliveryReceipt, EventKind, HttpRequest, HttpResponse,
-    InboundEvent, Message, PluginError, QuickReply, TemplateMessage, ToolSpec, TransientFailure,
-    Verdict, WebhookOutcome,
+    InboundEvent, Message, PluginError, QuickReply, SendCheck, TemplateMessage, ToolSpec,
+    TransientFailure, UnfinishedSend, Verdict, WebhookOutcome,
 };

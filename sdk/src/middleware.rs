@@ -41,7 +41,7 @@ macro_rules! export_middleware {
             }
         }
 
-        // Only wasm gets the export glue: its symbol names (`loa:plugin/tools@0.2.0#call`)
+        // Only wasm gets the export glue: its symbol names (`loa:plugin/tools@0.3.0#call`)
         // are not valid in a native linker's version script, and nothing native calls them.
         #[cfg(target_arch = "wasm32")]
         $crate::__export_middleware_impl!($ty with_types_in $crate::bindings::middleware);

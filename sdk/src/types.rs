@@ -5,8 +5,8 @@
 pub use crate::bindings::types::loa::plugin::types::{
     Attachment, Button, ButtonAction, CallContext, Card, ChannelCapabilities, ContactRef,
     ConversationRef, DeliveryError, DeliveryReceipt, EventKind, HttpRequest, HttpResponse,
-    InboundEvent, Message, PluginError, QuickReply, TemplateMessage, ToolSpec, TransientFailure,
-    Verdict, WebhookOutcome,
+    InboundEvent, Message, PluginError, QuickReply, SendCheck, TemplateMessage, ToolSpec,
+    TransientFailure, UnfinishedSend, Verdict, WebhookOutcome,
 };
 
 impl ToolSpec {

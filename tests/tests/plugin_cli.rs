@@ -164,7 +164,7 @@ fn install_keeps_versions_side_by_side_and_enable_pins_one() {
 
     let inspect =
         finish(loa(data.path()).args(["plugin", "inspect", "order-status@0.1.0"])).success();
-    assert!(inspect.contains("loa:plugin/tools@0.2.0"), "{inspect}");
+    assert!(inspect.contains("loa:plugin/tools@0.3.0"), "{inspect}");
     assert!(inspect.contains("api_key (required, secret)"), "{inspect}");
 
     let enabled = finish(loa(data.path()).args([

@@ -299,6 +299,23 @@ impl Dispatcher {
         };
         let shaped = shape(&item.message.content, &capabilities, &conversation.language);
         let message: wit::Message = shaped.content.into();
+        if let Some(started_ms) = item.lost_send_started_ms {
+            // A host stopped during this row's last send: the customer may have it already.
+            let unfinished = wit::UnfinishedSend {
+                started_ms: started_ms.max(0).unsigned_abs(),
+                previous_message_id: self
+                    .store
+                    .delivered_before(&row.tenant_id, &row.conversation_id, item.message.id)
+                    .await?,
+            };
+            let check = registry
+                .engine()
+                .check_sent(&bound, &target, &message, &unfinished)
+                .await;
+            if let Some(arrived) = arrived_before(row.id, check.outcome) {
+                return Ok(arrived);
+            }
+        }
         let report = registry.engine().send(&bound, &target, &message).await;
         Ok(self.outcome(row, report.outcome))
     }
@@ -334,6 +351,56 @@ impl Dispatcher {
         }
     }
 }
+
+/// What the channel found of a send a stopped host left unfinished: the attempt to record
+/// when the message is already there, `None` when it must be sent (again).
+fn arrived_before(outbox_id: i64, check: Result<wit::SendCheck, PluginCallError>) -> Option<Sent> {
+    match check {
+        Ok(wit::SendCheck::Arrived(receipt)) => {
+            tracing::info!(
+                outbox = outbox_id,
+                "the send a stopped host left unfinished arrived; not sending it again"
+            );
+            let response = receipt.provider_response.unwrap_or_default();
+            Some(Sent {
+                result: AttemptResult::Sent {
+                    provider_message_id: receipt.provider_message_id,
+                },
+                provider_response: Some(format!(
+                    "{ARRIVED_BEFORE_NOTE}{}{response}",
+                    if response.is_empty() { "" } else { ": " }
+                )),
+            })
+        }
+        Ok(wit::SendCheck::Missing) => {
+            tracing::info!(
+                outbox = outbox_id,
+                "the send a stopped host left unfinished did not arrive; sending it"
+            );
+            None
+        }
+        Ok(wit::SendCheck::Unknown(reason)) => {
+            tracing::info!(
+                outbox = outbox_id,
+                %reason,
+                "cannot tell whether the send a stopped host left unfinished arrived; sending it again"
+            );
+            None
+        }
+        Err(error) => {
+            tracing::warn!(
+                outbox = outbox_id,
+                %error,
+                "checking a send a stopped host left unfinished failed; sending it again"
+            );
+            None
+        }
+    }
+}
+
+/// Starts the delivery log's response of an attempt that found its message already sent.
+pub const ARRIVED_BEFORE_NOTE: &str =
+    "already at the provider (sent before the host stopped), not sent again";
 
 fn dead(reason: String) -> Sent {
     Sent {

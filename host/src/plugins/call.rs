@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::bindings::types::{
     CallContext, ChannelCapabilities, ConversationRef, DeliveryError, DeliveryReceipt, HttpRequest,
-    Message, TemplateMessage, ToolSpec, Verdict, WebhookOutcome,
+    Message, SendCheck, TemplateMessage, ToolSpec, UnfinishedSend, Verdict, WebhookOutcome,
 };
 use super::engine::PluginEngine;
 use super::error::PluginCallError;
@@ -266,6 +266,24 @@ impl PluginEngine {
             let channel = instance.loa_plugin_channel();
             Ok(Ok(channel
                 .call_send_template(&mut *store, template)
+                .await?))
+        })
+    }
+
+    /// Asks a channel plugin whether a message whose send a stopped host left unfinished
+    /// reached the conversation.
+    pub async fn check_sent(
+        &self,
+        target: &TenantPlugin,
+        conversation: &ConversationRef,
+        message: &Message,
+        unfinished: &UnfinishedSend,
+    ) -> CallReport<SendCheck> {
+        invoke!(self, target, Channel, "channel", |store, pre| {
+            let instance = pre.instantiate_async(&mut *store).await?;
+            let channel = instance.loa_plugin_channel();
+            Ok(Ok(channel
+                .call_check_sent(&mut *store, conversation, message, unfinished)
                 .await?))
         })
     }

@@ -13,7 +13,7 @@ use super::manifest::{Manifest, PluginDir, PluginKind};
 use super::sandbox::CallState;
 
 /// The `loa:plugin` version this host speaks; components name it in every export and import.
-pub const WIT_VERSION: &str = "0.2.0";
+pub const WIT_VERSION: &str = "0.3.0";
 
 /// The component pre-instantiated for the world its manifest declares.
 pub(crate) enum WorldPre {
@@ -272,10 +272,10 @@ mod tests {
 
     #[test]
     fn same_minor_of_zero_major_is_compatible() {
-        assert!(compatible_with_host("0.2.0"));
-        assert!(compatible_with_host("0.2.7"));
-        assert!(!compatible_with_host("0.1.0"));
-        assert!(!compatible_with_host("0.3.0"));
+        assert!(compatible_with_host("0.3.0"));
+        assert!(compatible_with_host("0.3.7"));
+        assert!(!compatible_with_host("0.2.0"));
+        assert!(!compatible_with_host("0.4.0"));
         assert!(!compatible_with_host("1.0.0"));
         assert!(!compatible_with_host(""));
     }

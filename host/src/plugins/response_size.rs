@@ -2,7 +2,7 @@
 
 use super::bindings::types::{
     Attachment, Button, ButtonAction, Card, ChannelCapabilities, DeliveryError, DeliveryReceipt,
-    EventKind, InboundEvent, Message, ToolSpec, Verdict, WebhookOutcome,
+    EventKind, InboundEvent, Message, SendCheck, ToolSpec, Verdict, WebhookOutcome,
 };
 
 /// Bytes of text and data a result carries (strings and bodies; fixed-size fields ignored).
@@ -117,13 +117,26 @@ impl ResponseSize for ChannelCapabilities {
     }
 }
 
+impl ResponseSize for DeliveryReceipt {
+    fn response_size(&self) -> usize {
+        self.provider_message_id.response_size() + self.provider_response.response_size()
+    }
+}
+
+impl ResponseSize for SendCheck {
+    fn response_size(&self) -> usize {
+        match self {
+            SendCheck::Arrived(receipt) => receipt.response_size(),
+            SendCheck::Missing => 0,
+            SendCheck::Unknown(reason) => reason.len(),
+        }
+    }
+}
+
 impl ResponseSize for Result<DeliveryReceipt, DeliveryError> {
     fn response_size(&self) -> usize {
         match self {
-            Ok(receipt) => {
-                receipt.provider_message_id.response_size()
-                    + receipt.provider_response.response_size()
-            }
+            Ok(receipt) => receipt.response_size(),
             Err(DeliveryError::Transient(failure)) => failure.reason.len(),
             Err(DeliveryError::Permanent(reason)) => reason.len(),
         }

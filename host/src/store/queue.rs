@@ -144,6 +144,10 @@ pub struct OutboxItem {
     pub row: OutboxRow,
     /// The message.
     pub message: Message,
+    /// Set by a claim that took the row from an expired lease: when that earlier send
+    /// began (ms since the Unix epoch). A host stopped during it without recording how it
+    /// ended, so the provider may already have the message. `None` elsewhere.
+    pub lost_send_started_ms: Option<i64>,
 }
 
 /// How one delivery attempt ended.
@@ -233,6 +237,14 @@ pub trait QueueStore: Send + Sync {
     async fn outbox_record_attempt(&self, attempt: &DeliveryAttempt) -> Result<(), StoreError>;
     /// One outbox row.
     async fn outbox_row(&self, id: i64) -> Result<Option<OutboxRow>, StoreError>;
+    /// The channel's id of the last reply of a conversation delivered before message
+    /// `message_id`: where the provider's history of that conversation stood before it.
+    async fn delivered_before(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        message_id: i64,
+    ) -> Result<Option<String>, StoreError>;
     /// The outbox rows of a conversation, oldest first.
     async fn outbox_of_conversation(
         &self,

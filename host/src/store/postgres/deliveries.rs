@@ -27,6 +27,7 @@ fn item_from_row(row: &deadpool_postgres::tokio_postgres::Row) -> Result<OutboxI
     Ok(OutboxItem {
         row: outbox_from_row(row)?,
         message: message_from_row(row, "m_")?,
+        lost_send_started_ms: None,
     })
 }
 

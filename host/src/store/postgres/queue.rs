@@ -223,26 +223,26 @@ impl QueueStore for PostgresStore {
             &self.client().await?,
             &format!(
                 "WITH expired AS (
-                     SELECT e.id FROM outbox e
+                     SELECT e.id, e.updated_at_ms AS lost_send_started_ms FROM outbox e
                      WHERE e.status = 'sending' AND e.lease_until_ms < $1
                        AND {expired_first}
                      ORDER BY e.id LIMIT $2
                      FOR UPDATE SKIP LOCKED),
                  ready AS (
-                     SELECT r.id FROM outbox r
+                     SELECT r.id, NULL::BIGINT AS lost_send_started_ms FROM outbox r
                      WHERE r.status IN ('pending', 'failed') AND r.next_attempt_at_ms <= $1
                        AND {ready_first}
                      ORDER BY r.id LIMIT $2
                      FOR UPDATE SKIP LOCKED),
                  claimable AS (
-                     SELECT id FROM expired UNION ALL SELECT id FROM ready
+                     SELECT * FROM expired UNION ALL SELECT * FROM ready
                      ORDER BY id LIMIT $2),
                  claimed AS (
                      UPDATE outbox o
                      SET status = 'sending', attempts = o.attempts + 1,
                          lease_until_ms = $1 + $3, updated_at_ms = $1
                      FROM claimable WHERE o.id = claimable.id
-                     RETURNING o.{})
+                     RETURNING o.{}, claimable.lost_send_started_ms)
                  SELECT c.*, {message_columns}
                  FROM claimed c JOIN messages m ON m.id = c.message_id
                  ORDER BY c.id",
@@ -258,6 +258,7 @@ impl QueueStore for PostgresStore {
                 Ok(OutboxItem {
                     row: outbox_from_row(row)?,
                     message: message_from_row(row, "m_")?,
+                    lost_send_started_ms: column(row, "lost_send_started_ms")?,
                 })
             })
             .collect()
@@ -278,6 +279,26 @@ impl QueueStore for PostgresStore {
         )
         .await?;
         row.as_ref().map(outbox_from_row).transpose()
+    }
+
+    async fn delivered_before(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        message_id: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let row = query_opt(
+            &self.client().await?,
+            "SELECT channel_message_id FROM messages
+             WHERE conversation_id = $2 AND id < $3 AND tenant_id = $1
+               AND direction = 'outbound' AND channel_message_id IS NOT NULL
+             ORDER BY id DESC LIMIT 1",
+            &[&tenant_id, &conversation_id, &message_id],
+        )
+        .await?;
+        row.as_ref()
+            .map(|row| column(row, "channel_message_id"))
+            .transpose()
     }
 
     async fn outbox_of_conversation(

@@ -59,6 +59,7 @@ fn deliveries(
         Ok(OutboxItem {
             row: outbox_from_raw(outbox)?,
             message: message_from_raw(message)?,
+            lost_send_started_ms: None,
         })
     })
     .collect()
@@ -85,6 +86,7 @@ fn delivery(
         Ok(OutboxItem {
             row: outbox_from_raw(outbox)?,
             message: message_from_raw(message)?,
+            lost_send_started_ms: None,
         })
     })
     .transpose()

@@ -211,6 +211,10 @@ pub(super) fn outbox_claim(
     let mut items = Vec::with_capacity(raws.len());
     for (outbox, message) in raws {
         let mut row = outbox_from_raw(outbox)?;
+        // A row still `sending` was claimed before and its lease ran out: the claim set
+        // `updated_at_ms` when that send began, and nothing has touched the row since.
+        let lost_send_started_ms =
+            (row.status == OutboxStatus::Sending).then_some(row.updated_at_ms);
         transaction
             .execute_cached(
                 "UPDATE outbox SET status = 'sending', attempts = attempts + 1,
@@ -224,6 +228,7 @@ pub(super) fn outbox_claim(
         items.push(OutboxItem {
             row,
             message: message_from_raw(message)?,
+            lost_send_started_ms,
         });
     }
     transaction.commit().map_err(backend)?;
@@ -305,6 +310,28 @@ pub(super) fn outbox_row(
         .map(outbox_from_raw)
         .transpose()
 }
+
+pub(super) fn delivered_before(
+    connection: &Connection,
+    tenant_id: &str,
+    conversation_id: &str,
+    message_id: i64,
+) -> Result<Option<String>, StoreError> {
+    connection
+        .query_row_cached(
+            DELIVERED_BEFORE,
+            params![tenant_id, conversation_id, message_id],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(backend)
+}
+
+/// Walks the conversation's messages back from `message_id` (`messages_by_conversation`).
+const DELIVERED_BEFORE: &str = "SELECT channel_message_id FROM messages
+     WHERE conversation_id = ?2 AND id < ?3 AND tenant_id = ?1
+       AND direction = 'outbound' AND channel_message_id IS NOT NULL
+     ORDER BY id DESC LIMIT 1";
 
 pub(super) fn outbox_of_conversation(
     connection: &Connection,

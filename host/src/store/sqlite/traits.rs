@@ -242,6 +242,19 @@ impl QueueStore for SqliteStore {
             .await
     }
 
+    async fn delivered_before(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        message_id: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let (tenant_id, id) = (tenant_id.to_owned(), conversation_id.to_owned());
+        self.read_short(move |connection| {
+            queue::delivered_before(connection, &tenant_id, &id, message_id)
+        })
+        .await
+    }
+
     async fn outbox_of_conversation(
         &self,
         tenant_id: &str,
