@@ -13,6 +13,7 @@ crate::contract!(
     a_retried_row_comes_back_at_its_time_then_is_sent,
     a_dead_row_lets_its_conversations_next_reply_through,
     an_expired_outbox_lease_is_handed_out_again,
+    delivered_before_names_the_last_reply_the_provider_took,
     an_outbox_claim_takes_expired_leases_then_fills_its_limit_with_ready_rows,
     queue_depths_count_waiting_and_dead_work,
     simultaneous_outbox_claims_never_share_a_conversation,
@@ -260,6 +261,83 @@ async fn an_expired_outbox_lease_is_handed_out_again(store: Arc<dyn Store>) {
         "only the expired row, not the conversation's next"
     );
     assert_eq!((again[0].row.id, again[0].row.attempts), (first.row.id, 2));
+    assert_eq!(
+        first.lost_send_started_ms, None,
+        "a first claim lost nothing"
+    );
+    assert_eq!(
+        again[0].lost_send_started_ms,
+        Some(T0),
+        "taken from an expired lease: the send that began at the first claim may have arrived"
+    );
+    // Recorded, failed and claimed again at its time: that send's outcome is known.
+    let retry = AttemptResult::Retry {
+        reason: "HTTP 503".into(),
+        at_ms: T0 + 2_000,
+    };
+    store
+        .outbox_record_attempt(&attempt(&again[0], retry, T0 + 1_100))
+        .await
+        .expect("retry");
+    let retried = store
+        .outbox_claim(T0 + 2_000, 1_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(retried[0].row.id, first.row.id);
+    assert_eq!(retried[0].lost_send_started_ms, None);
+}
+
+async fn delivered_before_names_the_last_reply_the_provider_took(store: Arc<dyn Store>) {
+    let shop = shop(&*store, "may").await;
+    let a = conversation(&*store, &shop, "ua").await;
+    let b = conversation(&*store, &shop, "ub").await;
+    let ids = replies(&*store, &a, "a-1", &["one", "two", "three"]).await;
+    let b_ids = replies(&*store, &b, "b-1", &["b one"]).await;
+    let before = |message_id| {
+        let store = Arc::clone(&store);
+        let conversation = a.id.clone();
+        async move {
+            store
+                .delivered_before("may", &conversation, message_id)
+                .await
+                .expect("delivered before")
+        }
+    };
+    assert_eq!(before(ids[1]).await, None, "nothing delivered yet");
+
+    let claimed = store.outbox_claim(T0, LEASE, 10).await.expect("claim");
+    for (item, provider_id) in claimed.iter().zip(["m_a1", "m_b1"]) {
+        let sent = AttemptResult::Sent {
+            provider_message_id: Some(provider_id.into()),
+        };
+        store
+            .outbox_record_attempt(&attempt(item, sent, T0 + 5))
+            .await
+            .expect("sent");
+    }
+    assert_eq!(before(ids[1]).await.as_deref(), Some("m_a1"));
+    assert_eq!(before(ids[2]).await.as_deref(), Some("m_a1"));
+    assert_eq!(
+        before(ids[0]).await,
+        None,
+        "only replies before the message"
+    );
+    assert_eq!(
+        store
+            .delivered_before("other-tenant", &a.id, ids[2])
+            .await
+            .expect("delivered before"),
+        None,
+        "another tenant's conversation"
+    );
+    assert_eq!(
+        store
+            .delivered_before("may", &b.id, b_ids[0] + 1)
+            .await
+            .expect("delivered before")
+            .as_deref(),
+        Some("m_b1")
+    );
 }
 
 async fn an_outbox_claim_takes_expired_leases_then_fills_its_limit_with_ready_rows(

@@ -254,6 +254,7 @@ mod tests {
             deliveries_query(Some(OutboxStatus::Failed)),
             dead_letters.clone(),
             queue::QUEUE_DEPTHS.to_owned(),
+            queue::DELIVERED_BEFORE.to_owned(),
         ] {
             let steps = plan(&connection, &sql);
             assert!(
@@ -266,6 +267,13 @@ mod tests {
         let steps = plan(&connection, &dead_letters);
         assert!(
             steps.iter().any(|step| step.contains("outbox_dead")),
+            "{steps:#?}"
+        );
+        let steps = plan(&connection, queue::DELIVERED_BEFORE);
+        assert!(
+            steps
+                .iter()
+                .any(|step| step.contains("messages_by_conversation")),
             "{steps:#?}"
         );
     }

@@ -328,7 +328,7 @@ pub(super) fn delivered_before(
 }
 
 /// Walks the conversation's messages back from `message_id` (`messages_by_conversation`).
-const DELIVERED_BEFORE: &str = "SELECT channel_message_id FROM messages
+pub(super) const DELIVERED_BEFORE: &str = "SELECT channel_message_id FROM messages
      WHERE conversation_id = ?2 AND id < ?3 AND tenant_id = ?1
        AND direction = 'outbound' AND channel_message_id IS NOT NULL
      ORDER BY id DESC LIMIT 1";
