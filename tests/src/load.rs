@@ -1,5 +1,5 @@
-//! An open-loop load generator for channel webhooks: signed Telegram updates and Messenger
-//! events posted over real loopback HTTP at a fixed rate, retried like a provider retries.
+//! An open-loop load generator for channel webhooks: signed Telegram updates, Messenger
+//! events and Zalo OA events posted over real loopback HTTP at a fixed rate, retried like a provider retries.
 //!
 //! **Open loop.** Each post has a time on a schedule fixed before the run (`i / rate`
 //! seconds after the start); it is queued at that time whether or not earlier posts were
@@ -21,7 +21,8 @@
 //! Webhooks are signed the way the providers document it, independently of the plugins'
 //! code: Telegram's `X-Telegram-Bot-Api-Secret-Token` header (the `secret_token` given to
 //! `setWebhook`), Meta's `X-Hub-Signature-256` (`sha256=` + hex HMAC-SHA256 of the body
-//! with the app secret).
+//! with the app secret), Zalo's `X-ZEvent-Signature` (`mac=` + hex SHA-256 of app id, body,
+//! the body's timestamp and the OA secret key).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -33,7 +34,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
@@ -114,18 +115,49 @@ pub fn messenger_message(
     }
 }
 
+/// Zalo's `user_send_text` event `msg_id` from `user` to OA `oa_id` of app `app_id`, posted
+/// to channel `channel` and signed with the OA secret key as Zalo signs it.
+pub fn zalo_text(
+    channel: &str,
+    (app_id, oa_secret_key): (&str, &str),
+    oa_id: &str,
+    user: &str,
+    msg_id: &str,
+    text: &str,
+) -> Webhook {
+    let timestamp = "1760000000000";
+    let body = json!({
+        "app_id": app_id,
+        "user_id_by_app": format!("app-{user}"),
+        "event_name": "user_send_text",
+        "timestamp": timestamp,
+        "sender": {"id": user},
+        "recipient": {"id": oa_id},
+        "message": {"msg_id": msg_id, "text": text}
+    })
+    .to_string();
+    let digest = Sha256::digest(format!("{app_id}{body}{timestamp}{oa_secret_key}").as_bytes());
+    Webhook {
+        path: format!("/v1/hooks/{channel}"),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-zevent-signature".into(), format!("mac={}", hex(&digest))),
+        ],
+        body: Bytes::from(body),
+    }
+}
+
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 /// `sha256=` + lowercase hex HMAC-SHA256 of `body` keyed with `secret`: Meta's
 /// `X-Hub-Signature-256`.
 pub fn hub_signature(secret: &str, body: &[u8]) -> String {
     let mut mac = <Hmac<Sha256>>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!("sha256={hex}")
+    format!("sha256={}", hex(&mac.finalize().into_bytes()))
 }
 
 /// One post of the run: `webhook`, which carries distinct event `event`. A provider's

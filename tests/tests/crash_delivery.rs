@@ -1,11 +1,14 @@
-//! Nothing lost across two `kill -9`s under load, and a reply sent twice only where
-//! at-least-once delivery allows it: the demo shop with a Telegram and a Messenger channel
-//! pointed at their stubs gets 5,000 signed FAQ questions (some resent, as providers do) at
-//! about 1,000 a second from the open-loop generator ([`loa_e2e::load`]), while `loa serve`
-//! is killed twice and restarted on the same data. Every distinct question must get a
-//! reply at the stubs, which record every send; an extra reply must be a send whose
-//! attempt the kill kept from the delivery log ([`DUPLICATES_BOUND`]). Once on SQLite, once
-//! on PostgreSQL. Prints `lost=N duplicated=M` and the run's figures (`--nocapture`).
+//! Nothing lost across two `kill -9`s under load, and nothing sent twice where the provider
+//! can say what it got: the demo shop with a Zalo OA, a Messenger and a Telegram channel
+//! pointed at their stubs gets 5,000 signed FAQ questions (some resent, as providers do) at about
+//! 1,000 a second from the open-loop generator ([`loa_e2e::load`]), while `loa serve` is
+//! killed twice and restarted on the same data. Every distinct question must get a reply
+//! at the stubs, which record every send. Zalo and Messenger replies never arrive twice: a
+//! send the kill interrupted is looked up in the provider's conversation history
+//! (`/v2.0/oa/conversation`, the Conversations API) before it is sent again (`check-sent`). Telegram's Bot API keeps no history a bot can read, so there an extra
+//! reply is allowed where at-least-once delivery makes one: a send whose attempt the kill
+//! kept from the delivery log ([`DUPLICATES_BOUND`]). Once on SQLite, once on PostgreSQL.
+//! Prints `lost=N duplicated=M` (and per channel) and the run's figures (`--nocapture`).
 //!
 //! `LOA_CRASH_EVENTS` changes the number of distinct events (default 5,000); the rate and
 //! the kill times stay, so fewer events crash fewer of them.
@@ -26,6 +29,7 @@ use loa_e2e::load::{self, LoadConfig, Target, Webhook};
 use loa_e2e::serve::Server;
 use loa_e2e::stubs::messenger::GraphApi;
 use loa_e2e::stubs::telegram::TelegramApi;
+use loa_e2e::stubs::zalo::{Endpoint, ZaloApi};
 use loa_e2e::{channels, finish, http, loa, workspace_root};
 use serde_json::{Value, json};
 
@@ -36,6 +40,13 @@ const FB_CHANNEL: &str = "fb-may";
 const PAGE_ID: &str = "1029384756";
 const PAGE_TOKEN: &str = "EAAGloadpagetoken";
 const APP_SECRET: &str = "load-app-secret";
+const ZALO_CHANNEL: &str = "zalo-may";
+const ZALO_APP_ID: &str = "1234567890123456789";
+const ZALO_OA_ID: &str = "579135246801357924";
+const ZALO_OA_SECRET_KEY: &str = "load-oa-secret-key";
+const ZALO_APP_SECRET_KEY: &str = "load-app-secret-key";
+const ZALO_ACCESS_TOKEN: &str = "zalo-at-load";
+const ZALO_REFRESH_TOKEN: &str = "zalo-rt-load";
 
 /// Questions the fast path answers from the demo FAQ with one message each, by FAQ id.
 const QUESTIONS: [(&str, &str); 5] = [
@@ -51,9 +62,9 @@ const RESEND_EVERY: usize = 20;
 const RESEND_LAG: usize = 50;
 /// When the two kills land, from the start of the load.
 const KILLS_AT: [Duration; 2] = [Duration::from_millis(1500), Duration::from_millis(3500)];
-/// Delivery is at-least-once: a send the provider took just before a `kill -9`, whose
-/// attempt the host had not yet committed, is sent again once its lease expires (the
-/// providers' Send APIs take no idempotency key, so the host cannot ask). Only rows a
+/// Telegram delivery is at-least-once: a send the Bot API took just before a `kill -9`,
+/// whose attempt the host had not yet committed, is sent again once its lease expires
+/// (`sendMessage` takes no idempotency key and a bot cannot read its chats). Only rows a
 /// dispatcher holds at the kill can go out twice, and it holds at most `[delivery]
 /// concurrency` (64) at once: two kills, at most 128 extra replies. Runs of the debug
 /// build saw 3 to 21 (SQLite 5-21, PostgreSQL 3): each one a row whose first attempt is
@@ -114,8 +125,10 @@ impl Shop {
             "plugins/telegram: run `cargo xtask build-plugins` first"
         );
         finish(shop.command().args(["plugin", "install"]).arg(telegram)).success();
-        let messenger = channels::plugin_for_loopback(shop.data.path(), "messenger");
-        finish(shop.command().args(["plugin", "install"]).arg(messenger)).success();
+        for plugin in ["messenger", "zalo-oa"] {
+            let plugin = channels::plugin_for_loopback(shop.data.path(), plugin);
+            finish(shop.command().args(["plugin", "install"]).arg(plugin)).success();
+        }
         shop
     }
 
@@ -139,7 +152,7 @@ impl Shop {
 }
 
 /// One distinct event: who asked which question where. Its reply goes to `recipient`
-/// (a Telegram chat id, a PSID) with the text of FAQ answer `question`.
+/// (a Telegram chat id, a PSID, a Zalo user id) with the text of FAQ answer `question`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Asked {
     channel: &'static str,
@@ -147,18 +160,39 @@ struct Asked {
     question: usize,
 }
 
-/// `count` distinct events, Telegram and Messenger in turn; on each channel, customers
-/// ask the questions one after the other, a customer's next question coming after every
-/// other customer of the channel asked (so turns spread over many conversations).
+/// `count` distinct events, Telegram, Messenger and Zalo in turn; on each channel,
+/// customers ask the questions one after the other, a customer's next question coming
+/// after every other customer of the channel asked (so turns spread over many
+/// conversations).
 fn events(count: usize) -> Vec<(Asked, Webhook)> {
-    let per_channel = count.div_ceil(2);
+    let per_channel = count.div_ceil(3);
     let customers = per_channel.div_ceil(QUESTIONS.len());
     (0..count)
         .map(|index| {
-            let serial = index / 2;
+            let serial = index / 3;
             let (customer, question) = (serial % customers, serial / customers);
             let text = QUESTIONS[question].1;
-            if index % 2 == 0 {
+            if index % 3 == 2 {
+                let user = format!(
+                    "{}",
+                    8_100_000_000_u64 + u64::try_from(customer).expect("small")
+                );
+                let msg_id = format!("zalo-load-{serial}");
+                let webhook = load::zalo_text(
+                    ZALO_CHANNEL,
+                    (ZALO_APP_ID, ZALO_OA_SECRET_KEY),
+                    ZALO_OA_ID,
+                    &user,
+                    &msg_id,
+                    text,
+                );
+                let asked = Asked {
+                    channel: ZALO_CHANNEL,
+                    recipient: user,
+                    question,
+                };
+                (asked, webhook)
+            } else if index % 3 == 0 {
                 let chat = 700_000 + i64::try_from(customer).expect("small");
                 let update_id = i64::try_from(serial).expect("small") + 1;
                 let webhook =
@@ -213,8 +247,20 @@ struct Reply {
     at: Instant,
 }
 
+/// The three providers' stubs.
+struct Providers {
+    telegram: TelegramApi,
+    graph: GraphApi,
+    zalo: ZaloApi,
+}
+
 /// Every reply the stubs accepted.
-fn replies(telegram: &TelegramApi, graph: &GraphApi, answers: &[String]) -> Vec<Reply> {
+fn replies(providers: &Providers, answers: &[String]) -> Vec<Reply> {
+    let Providers {
+        telegram,
+        graph,
+        zalo,
+    } = providers;
     let question_of = |text: &str| answers.iter().position(|answer| answer == text);
     let sent_to_telegram = telegram
         .calls_of("sendMessage")
@@ -236,8 +282,22 @@ fn replies(telegram: &TelegramApi, graph: &GraphApi, answers: &[String]) -> Vec<
             let text = request.text().unwrap_or_default().to_owned();
             (FB_CHANNEL, recipient, text, request.at)
         });
+    let sent_to_zalo = zalo
+        .calls_to(Endpoint::Send)
+        .into_iter()
+        .filter(|request| request.message_id.is_some())
+        .map(|request| {
+            let recipient = request.user_id().unwrap_or_default().to_owned();
+            (
+                ZALO_CHANNEL,
+                recipient,
+                request.text().to_owned(),
+                request.at,
+            )
+        });
     sent_to_telegram
         .chain(sent_to_messenger)
+        .chain(sent_to_zalo)
         .map(|(channel, recipient, text, at)| Reply {
             answers: match question_of(&text) {
                 Some(question) => Ok(Asked {
@@ -311,6 +371,13 @@ async fn crash_twice_under_load(database: Database, store: &str) {
         .access;
     let telegram = TelegramApi::start(BOT_TOKEN).await;
     let graph = GraphApi::start(PAGE_TOKEN).await;
+    let zalo = ZaloApi::start(
+        ZALO_APP_ID,
+        ZALO_APP_SECRET_KEY,
+        ZALO_ACCESS_TOKEN,
+        ZALO_REFRESH_TOKEN,
+    )
+    .await;
     let tg_secrets = json!({
         "bot_token": BOT_TOKEN,
         "webhook_secret": WEBHOOK_SECRET,
@@ -338,6 +405,29 @@ async fn crash_twice_under_load(database: Database, store: &str) {
         fb_secrets,
     )
     .await;
+    let zalo_secrets = json!({
+        "app_id": ZALO_APP_ID,
+        "oa_secret_key": ZALO_OA_SECRET_KEY,
+        "app_secret_key": ZALO_APP_SECRET_KEY,
+        "access_token": ZALO_ACCESS_TOKEN,
+        "refresh_token": ZALO_REFRESH_TOKEN,
+        "api_base_url": zalo.base_url,
+        "oauth_base_url": zalo.base_url,
+        "zns_base_url": zalo.base_url,
+    });
+    channels::connect(
+        server.base_url(),
+        &token,
+        "zalo-oa",
+        ZALO_CHANNEL,
+        zalo_secrets,
+    )
+    .await;
+    let providers = Providers {
+        telegram,
+        graph,
+        zalo,
+    };
     let setup = test_started.elapsed() - built;
 
     let (asked, webhooks): (Vec<Asked>, Vec<Webhook>) = events(count).into_iter().unzip();
@@ -369,7 +459,7 @@ async fn crash_twice_under_load(database: Database, store: &str) {
     let answers = answers();
     let drain_started = Instant::now();
     let (counts, sent, depths) = loop {
-        let sent = replies(&telegram, &graph, &answers);
+        let sent = replies(&providers, &answers);
         let counts = reply_counts(&asked, &sent);
         let depths = queues(server.base_url()).await;
         let answered = counts.values().all(|&count| count > 0);
@@ -384,7 +474,19 @@ async fn crash_twice_under_load(database: Database, store: &str) {
         .filter(|(_, count)| **count == 0)
         .map(|(asked, _)| asked)
         .collect();
-    let duplicated: usize = counts.values().map(|count| count.saturating_sub(1)).sum();
+    let duplicated_on = |channel: &str| -> usize {
+        counts
+            .iter()
+            .filter(|(asked, _)| asked.channel == channel)
+            .map(|(_, count)| count.saturating_sub(1))
+            .sum()
+    };
+    let (duplicated_telegram, duplicated_messenger, duplicated_zalo) = (
+        duplicated_on(TG_CHANNEL),
+        duplicated_on(FB_CHANNEL),
+        duplicated_on(ZALO_CHANNEL),
+    );
+    let duplicated = duplicated_telegram + duplicated_messenger + duplicated_zalo;
     let unexpected: Vec<&String> = sent
         .iter()
         .filter_map(|reply| reply.answers.as_ref().err())
@@ -407,7 +509,8 @@ async fn crash_twice_under_load(database: Database, store: &str) {
     );
     let outbox = diagnosis::outbox_totals(&shop.database, shop.data.path()).await;
     println!(
-        "crash_delivery[{store}]: lost={} duplicated={duplicated}",
+        "crash_delivery[{store}]: lost={} duplicated={duplicated} \
+         (zalo {duplicated_zalo}, messenger {duplicated_messenger}, telegram {duplicated_telegram})",
         lost.len()
     );
     println!(
@@ -449,6 +552,12 @@ async fn crash_twice_under_load(database: Database, store: &str) {
         .collect();
     // One reply row per event: a replayed turn never wrote a second one.
     assert_eq!(outbox.rows, count as u64, "outbox rows per event");
+    // The providers' histories told the restarted host which interrupted sends arrived.
+    assert_eq!(
+        (duplicated_zalo, duplicated_messenger),
+        (0, 0),
+        "Zalo or Messenger replies sent twice, e.g. {twice:?}"
+    );
     // Each extra reply is a send whose attempt a kill kept from the delivery log.
     assert!(
         duplicated as u64 <= outbox.unrecorded_attempts(),

@@ -6,7 +6,9 @@
 //! refresh token spent once even by two sends at once (`zalo_channel/tokens.rs`); and
 //! outages retried into one reply, a reply outside the 7-day window dead-lettered after
 //! one try, a long answer in parts, in order, once each (`zalo_channel/delivery.rs`); ZNS
-//! template messages sent to a phone number through the proactive API (`zalo_channel/zns.rs`).
+//! template messages sent to a phone number through the proactive API (`zalo_channel/zns.rs`);
+//! a host killed mid-send finding the reply Zalo took in the conversation history instead of
+//! sending it twice, and sending the one Zalo never took (`zalo_channel/crash.rs`).
 //!
 //! Webhooks are signed here the way Zalo documents it (`mac=` + hex SHA-256 of app id,
 //! body, the body's timestamp and the OA secret key), never with the plugin's code.
@@ -56,7 +58,13 @@ impl Oa {
 
     /// With `extra` channel config on top of the usual (e.g. `access_token_expires_at`).
     async fn start_with(extra: Value) -> Oa {
-        let (data, password) = demo_shop_with_owner(HOST_CONFIG);
+        Oa::launch(HOST_CONFIG, extra).await
+    }
+
+    /// With `host_config` (`loa.toml` past the admin settings) instead of [`HOST_CONFIG`],
+    /// and `extra` channel config.
+    async fn launch(host_config: &str, extra: Value) -> Oa {
+        let (data, password) = demo_shop_with_owner(host_config);
         let plugin = channels::plugin_for_loopback(data.path(), "zalo-oa");
         finish(loa(data.path()).args(["plugin", "install"]).arg(plugin)).success();
         let server = Server::start(data.path(), std::iter::empty::<&str>());
@@ -381,6 +389,8 @@ async fn a_button_press_comes_back_as_the_payload_it_was_given() {
     }
 }
 
+#[path = "zalo_channel/crash.rs"]
+mod crash;
 #[path = "zalo_channel/delivery.rs"]
 mod delivery;
 #[path = "zalo_channel/tokens.rs"]

@@ -133,6 +133,21 @@ pub fn transport_failure(error: &HttpError) -> DeliveryError {
     }
 }
 
+/// Why a Graph API call answered `status` with `body`: Graph's error code and message, or
+/// the start of the body when it has none.
+pub fn error_reason(status: u16, body: &[u8]) -> String {
+    let error = serde_json::from_slice::<Answer>(body)
+        .ok()
+        .and_then(|answer| answer.error);
+    match error {
+        Some(error) => describe(status, &error),
+        None => format!(
+            "Graph API answered HTTP {status}: {}",
+            cut(&String::from_utf8_lossy(body))
+        ),
+    }
+}
+
 fn describe(status: u16, error: &GraphError) -> String {
     let code = error
         .code

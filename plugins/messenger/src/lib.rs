@@ -1,10 +1,13 @@
 //! loa channel plugin `messenger`: a Facebook Page's Messenger conversations through the
 //! Graph API. Webhooks come in signed (`X-Hub-Signature-256`) and are turned into loa's
 //! events; replies go out through the Send API, rendered to what Messenger shows and split
-//! or degraded where it cannot. The pure parts live in their own modules so they are
-//! tested natively (`cargo test -p messenger`); this file is the glue to the host.
+//! or degraded where it cannot; after a host crash mid-send, the Page's conversation
+//! (Conversations API, [`history`]) says whether a reply already arrived. The pure parts
+//! live in their own modules so they are tested natively (`cargo test -p messenger`);
+//! this file is the glue to the host.
 
 pub mod graph;
+pub mod history;
 pub mod inbound;
 pub mod render;
 pub mod signature;
@@ -17,7 +20,8 @@ use loa_sdk::http::Request;
 use loa_sdk::serde_json::{Value, json};
 use loa_sdk::{
     ChannelAdapter, ChannelCapabilities, ConversationRef, DeliveryError, DeliveryReceipt,
-    HttpRequest, Message, PluginError, TransientFailure, WebhookOutcome, clock, config, kv, log,
+    HttpRequest, Message, PluginError, SendCheck, TransientFailure, UnfinishedSend, WebhookOutcome,
+    clock, config, kv, log,
 };
 
 use crate::graph::Accepted;
@@ -33,6 +37,10 @@ const SEND_BUDGET_MS: u64 = 4_500;
 
 /// A call is not started with less time than this left: it would only time out.
 const MIN_REQUEST_MS: u64 = 500;
+
+/// Time for all of one `check_sent`'s look-ups (two, then one per candidate message):
+/// under the host's 5 s channel deadline, so running out gives a clear "unknown".
+const CHECK_BUDGET_MS: u64 = 4_500;
 
 /// The plugin; exported below.
 pub struct Messenger;
@@ -98,6 +106,57 @@ impl ChannelAdapter for Messenger {
         let key = progress::key(&conversation.conversation_id);
         send_parts(&url, recipient, &rendered.parts, &key)
     }
+
+    fn check_sent(
+        conversation: ConversationRef,
+        message: Message,
+        unfinished: UnfinishedSend,
+    ) -> SendCheck {
+        let token = match config::require("page_access_token") {
+            Ok(token) => token,
+            Err(error) => return SendCheck::Unknown(error.message().to_owned()),
+        };
+        let lookup = history::Lookup {
+            api_base_url: config::get_or("api_base_url", graph::DEFAULT_API_BASE_URL),
+            api_version: config::get_or("api_version", graph::DEFAULT_API_VERSION),
+            page_access_token: token,
+            psid: conversation.contact.channel_user_id.clone(),
+        };
+        let parts = render::render(&message).parts;
+        let started = clock::now_ms();
+        let mut get = |url: &str| get_within(url, started);
+        let check = history::check(&lookup, &parts, &unfinished, &mut get);
+        let outcome = match &check {
+            SendCheck::Arrived(_) => "arrived".to_owned(),
+            SendCheck::Missing => "missing".to_owned(),
+            SendCheck::Unknown(reason) => format!("unknown: {reason}"),
+        };
+        log::info(
+            "looked for a reply a stopped host left unfinished",
+            &[
+                ("conversation", &conversation.conversation_id),
+                ("outcome", &outcome),
+            ],
+        );
+        check
+    }
+}
+
+/// One Graph API GET of a `check_sent` that began at `started`, with what is left of
+/// [`CHECK_BUDGET_MS`]; a reason without the URL when no answer came.
+fn get_within(url: &str, started: u64) -> Result<(u16, Vec<u8>), String> {
+    let left = CHECK_BUDGET_MS.saturating_sub(clock::now_ms().saturating_sub(started));
+    if left < MIN_REQUEST_MS {
+        return Err(format!(
+            "the look-ups took longer than {CHECK_BUDGET_MS} ms"
+        ));
+    }
+    Request::get(url)
+        .header("accept", "application/json")
+        .timeout(Duration::from_millis(left.min(REQUEST_TIMEOUT_MS)))
+        .send()
+        .map(|response| (response.status, response.body))
+        .map_err(|error| history::transport_reason(&error))
 }
 
 /// Sends `parts` in order, resuming a half-sent message recorded under `key`.

@@ -9,11 +9,13 @@
 //! can be tested without a host lives in the modules: `webhook` (the gate), `signature`
 //! (the mac), `inbound` (events), `postback` (button payloads and numbered options),
 //! `render` and `split` (messages out), `answer` (Zalo's answers to delivery results),
-//! `oauth` and `token` (refreshing the token pair); the SDK's `progress` resumes a reply
-//! sent in parts. `credentials` is the kv and HTTP side of `token`.
+//! `oauth` and `token` (refreshing the token pair), `history` (finding a reply whose send a
+//! killed host left unfinished in Zalo's record of the conversation); the SDK's `progress`
+//! resumes a reply sent in parts. `credentials` is the kv and HTTP side of `token`.
 
 mod answer;
 mod credentials;
+mod history;
 mod inbound;
 mod oauth;
 mod postback;
@@ -30,12 +32,13 @@ use loa_sdk::http::Request;
 use loa_sdk::serde_json::{Value, json};
 use loa_sdk::{
     ChannelAdapter, ChannelCapabilities, ConversationRef, DeliveryError, DeliveryReceipt,
-    EventKind, HttpRequest, InboundEvent, Message, PluginError, TemplateMessage, TransientFailure,
-    WebhookOutcome, clock, config, kv, log,
+    EventKind, HttpRequest, InboundEvent, Message, PluginError, SendCheck, TemplateMessage,
+    TransientFailure, UnfinishedSend, WebhookOutcome, clock, config, kv, log,
 };
 
 use crate::answer::{Accepted, Refused};
 use crate::credentials::Credentials;
+use crate::history::{Logged, PageError, Scan, Sought};
 use crate::token::{Configured, TokenRecord};
 use loa_sdk::progress::{self, Progress};
 
@@ -207,6 +210,28 @@ impl ChannelAdapter for ZaloOa {
                 Err(Refused::Delivery(error)) => return Err(error),
             }
         }
+    }
+
+    fn check_sent(
+        conversation: ConversationRef,
+        message: Message,
+        unfinished: UnfinishedSend,
+    ) -> SendCheck {
+        let check =
+            look_up_sent(&conversation, &message, &unfinished).unwrap_or_else(SendCheck::Unknown);
+        let found = match &check {
+            SendCheck::Arrived(_) => "arrived",
+            SendCheck::Missing => "missing",
+            SendCheck::Unknown(reason) => reason,
+        };
+        log::info(
+            "looked for an unfinished send in Zalo's conversation history",
+            &[
+                ("conversation", &conversation.conversation_id),
+                ("found", found),
+            ],
+        );
+        check
     }
 }
 
@@ -440,6 +465,104 @@ fn post_part(
         &response.body,
         response.header("retry-after"),
     )
+}
+
+/// Whether `message`'s last Zalo message is in the conversation's history since the
+/// unfinished send began (`history`); `Err` says why Zalo's history cannot tell.
+fn look_up_sent(
+    conversation: &ConversationRef,
+    message: &Message,
+    unfinished: &UnfinishedSend,
+) -> Result<SendCheck, String> {
+    let started = clock::now_ms();
+    let settings = Settings::load()?;
+    let rendered = render::render(message);
+    let text = history::last_text(&rendered.parts)?;
+    let sought = Sought::new(
+        text,
+        unfinished.previous_message_id.as_deref(),
+        unfinished.started_ms,
+    );
+    let credentials = Credentials {
+        channel_id: conversation.channel_id.clone(),
+        app_id: settings.app_id,
+        app_secret_key: settings.app_secret_key,
+        oauth_base_url: settings.oauth_base_url,
+        configured: settings.configured,
+        holder: holder_id(&conversation.conversation_id, started),
+        deadline_ms: started.saturating_add(SEND_BUDGET_MS),
+    };
+    let no_token = |error: DeliveryError| {
+        let reason = match error {
+            DeliveryError::Permanent(reason) => reason,
+            DeliveryError::Transient(failure) => failure.reason,
+        };
+        format!("no usable Zalo access token to read the conversation: {reason}")
+    };
+    let user = conversation.contact.channel_user_id.as_str();
+    let mut token = credentials.current().map_err(no_token)?;
+    let mut refreshed = false;
+    for page_number in 0..history::MAX_PAGES {
+        let offset = page_number * history::PAGE_SIZE;
+        let page = loop {
+            match read_history_page(&settings.api_base_url, user, offset, &token, &credentials) {
+                Ok(page) => break page,
+                Err(PageError::AccessToken(reason)) if !refreshed => {
+                    log::info(
+                        "Zalo rejected the access token; refreshing",
+                        &[("answer", &reason)],
+                    );
+                    refreshed = true;
+                    token = credentials.after_rejection(&token).map_err(no_token)?;
+                }
+                Err(PageError::AccessToken(reason)) => {
+                    return Err(format!("{reason}, even with a freshly refreshed token"));
+                }
+                Err(PageError::Unreadable(reason)) => {
+                    return Err(format!("reading Zalo's conversation history: {reason}"));
+                }
+            }
+        };
+        match history::scan(&sought, &page) {
+            Scan::Found(found) => {
+                // The send got to its end at Zalo: a record of its parts would make the same
+                // text, sent again within the hour, start half-way.
+                if rendered.parts.len() > 1 {
+                    forget_progress(&progress::key(&conversation.conversation_id));
+                }
+                return Ok(SendCheck::Arrived(history::receipt(&found)));
+            }
+            Scan::Absent => return Ok(SendCheck::Missing),
+            Scan::ReadOn => {}
+        }
+    }
+    Err(format!(
+        "the conversation's last {} messages on Zalo are all newer than the send, and none \
+         is it; not reading further",
+        history::MAX_PAGES * history::PAGE_SIZE
+    ))
+}
+
+/// One page of the conversation with `user`, newest first.
+fn read_history_page(
+    api_base_url: &str,
+    user: &str,
+    offset: u32,
+    token: &TokenRecord,
+    credentials: &Credentials,
+) -> Result<Vec<Logged>, PageError> {
+    let left = credentials.deadline_ms.saturating_sub(clock::now_ms());
+    if left < MIN_REQUEST_MS {
+        return Err(PageError::Unreadable("this call's time ran out".into()));
+    }
+    let response = Request::get(history::page_url(api_base_url, user, offset))
+        .header("access_token", &token.access_token)
+        .header("accept", "application/json")
+        .timeout(Duration::from_millis(left.min(REQUEST_TIMEOUT_MS)))
+        .max_response_bytes(MAX_ANSWER_BYTES)
+        .send()
+        .map_err(|error| PageError::Unreadable(error.to_string()))?;
+    history::parse_page(response.status, &response.body)
 }
 
 /// Names one send in a refresh lease: the conversation, the time and a random number

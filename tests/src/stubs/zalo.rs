@@ -9,8 +9,10 @@
 //! (`expires_in` a string of seconds, as Zalo sends it) and spending the refresh token:
 //! a second use is refused; and ZNS's `POST /message/template` (`phone`, `template_id`,
 //! `template_data`, `tracking_id`) answered with `data.msg_id` or ZNS's own codes (-124
-//! invalid access token, -108 phone, -109 template, -112 data). Every request is recorded;
-//! faults are planned send by send.
+//! invalid access token, -108 phone, -109 template, -112 data); and the conversation history,
+//! `GET /v2.0/oa/conversation?data={"user_id","offset","count"}`, listing the messages
+//! taken for a user newest first (`src` 0: the OA's). Every request is recorded; faults are
+//! planned send by send.
 //!
 //! The OAuth error codes are the stub's own stand-ins (Zalo's documentation gives the
 //! shape, `error`, `error_name`, `error_reason`, `error_description`, not a list); the
@@ -18,7 +20,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -38,6 +40,10 @@ const MAX_BUTTON_TITLE_CHARS: usize = 100;
 const MAX_QUERY_PAYLOAD_CHARS: usize = 1000;
 /// How long an issued access token lives, in seconds (Zalo's 25 hours).
 const ACCESS_TOKEN_SECONDS: &str = "90000";
+/// Most messages one conversation page may list (Zalo's limit on `count`).
+const MAX_PAGE: u64 = 10;
+/// The OA's id in the conversation history (`from_id` of what it sent).
+const OA_ID: &str = "stub-oa";
 
 /// What the stub does with one planned send instead of answering it normally.
 #[derive(Debug, Clone)]
@@ -47,6 +53,10 @@ pub enum Fault {
     /// Waits this long, then answers HTTP 500 (the message was not taken; the plugin has
     /// usually given up by then).
     Stall(Duration),
+    /// Takes the message (it counts as delivered, gets its `message_id` and shows in the
+    /// conversation history at once) but holds the answer this long: a sender killed
+    /// mid-send never learns that it arrived.
+    TakeAndHold(Duration),
     /// Error -32: over the app's requests per minute.
     RateLimit,
     /// Error -213: the user does not follow the OA.
@@ -64,6 +74,8 @@ pub enum Endpoint {
     Refresh,
     /// `POST /message/template` (ZNS, on business.openapi.zalo.me).
     Template,
+    /// `GET /v2.0/oa/conversation` (the messages of a conversation).
+    Conversation,
     /// Anything else (answered 404).
     Unknown,
 }
@@ -79,10 +91,11 @@ pub struct Recorded {
     pub access_token: Option<String>,
     /// The `secret_key` header.
     pub secret_key: Option<String>,
-    /// A send's JSON body, or a refresh's form fields as a JSON object (`Null` when
-    /// neither).
+    /// A send's JSON body, a refresh's form fields as a JSON object, a conversation read's
+    /// `data` query parameter (`Null` when none of them).
     pub body: Value,
-    /// The HTTP status answered; 0 while the answer is pending (a stall).
+    /// The HTTP status answered; 0 while the answer is pending (a stall). A message taken
+    /// and held ([`Fault::TakeAndHold`]) shows the answer it gets once the hold is over.
     pub status: u16,
     /// Zalo's `error` code in the answer, when it sent one.
     pub error: Option<i64>,
@@ -128,6 +141,19 @@ struct State {
     requests: Vec<Recorded>,
     /// Messages taken so far; numbers the `message_id`s.
     taken: u64,
+    /// The customer-service messages taken, oldest first: the conversation history.
+    history: Vec<Shown>,
+}
+
+/// A message taken, as the conversation history shows it.
+#[derive(Debug, Clone)]
+struct Shown {
+    user_id: String,
+    /// Wall clock when it was taken, ms since the Unix epoch.
+    time_ms: u64,
+    message_id: String,
+    /// The `message` object sent.
+    message: Value,
 }
 
 /// The running Zalo; stops when dropped.
@@ -158,6 +184,7 @@ impl ZaloApi {
             refresh_delay: Duration::ZERO,
             requests: Vec::new(),
             taken: 0,
+            history: Vec::new(),
         }));
         let shared = Arc::clone(&state);
         let server = StubServer::start(move |request| answer(Arc::clone(&shared), request)).await;
@@ -246,7 +273,8 @@ impl ZaloApi {
 async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let at = Instant::now();
     let path = request.uri().path().to_owned();
-    let is_post = request.method() == hyper::Method::POST;
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    let method = request.method().clone();
     let header = |name: &str| {
         request
             .headers()
@@ -261,14 +289,19 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Respons
         .await
         .map(|collected| collected.to_bytes())
         .unwrap_or_default();
-    let endpoint = match (is_post, path.as_str()) {
-        (true, "/v3.0/oa/message/cs") => Endpoint::Send,
-        (true, "/v4/oa/access_token") => Endpoint::Refresh,
-        (true, "/message/template") => Endpoint::Template,
+    let endpoint = match (method, path.as_str()) {
+        (hyper::Method::POST, "/v3.0/oa/message/cs") => Endpoint::Send,
+        (hyper::Method::POST, "/v4/oa/access_token") => Endpoint::Refresh,
+        (hyper::Method::POST, "/message/template") => Endpoint::Template,
+        (hyper::Method::GET, "/v2.0/oa/conversation") => Endpoint::Conversation,
         _ => Endpoint::Unknown,
     };
     let body = match endpoint {
         Endpoint::Refresh => form_fields(&bytes),
+        Endpoint::Conversation => form_fields(query.as_bytes())["data"]
+            .as_str()
+            .and_then(|data| serde_json::from_str(data).ok())
+            .unwrap_or(Value::Null),
         _ => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     };
     // Recorded on arrival, so the order is the order of requests even when one stalls.
@@ -292,15 +325,24 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Respons
         };
         (state.requests.len() - 1, fault, state.refresh_delay)
     };
+    let take = |endpoint| match endpoint {
+        Endpoint::Template => template(&state, access_token.as_deref(), &body),
+        _ => send(&state, access_token.as_deref(), &body),
+    };
     let (status, answer) = match endpoint {
-        Endpoint::Send => match fault {
+        Endpoint::Send | Endpoint::Template => match fault {
+            Some(Fault::TakeAndHold(hold)) => {
+                let (status, answer) = take(endpoint);
+                // Recorded before the hold: the sender may never get the answer (killed,
+                // or gone after its timeout), and then this task is dropped with it.
+                settle(&state, index, status, &answer);
+                tokio::time::sleep(hold).await;
+                (status, answer)
+            }
             Some(fault) => fault_answer(&fault).await,
-            None => send(&state, access_token.as_deref(), &body),
+            None => take(endpoint),
         },
-        Endpoint::Template => match fault {
-            Some(fault) => fault_answer(&fault).await,
-            None => template(&state, access_token.as_deref(), &body),
-        },
+        Endpoint::Conversation => conversation(&state, access_token.as_deref(), &body),
         Endpoint::Refresh => {
             let answer = refresh(&state, secret_key.as_deref(), &body);
             tokio::time::sleep(refresh_delay).await;
@@ -311,14 +353,7 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Respons
             json!({"error": 404, "message": format!("no API at {path}")}),
         ),
     };
-    if let Some(recorded) = lock(&state).requests.get_mut(index) {
-        recorded.status = status;
-        recorded.error = answer["error"].as_i64();
-        recorded.message_id = answer["data"]["message_id"]
-            .as_str()
-            .or(answer["data"]["msg_id"].as_str())
-            .map(str::to_owned);
-    }
+    settle(&state, index, status, &answer);
     match answer {
         Value::String(html) => Response::builder()
             .status(status)
@@ -329,13 +364,27 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Respons
     }
 }
 
+/// Writes the answer into request `index`'s record.
+fn settle(state: &Mutex<State>, index: usize, status: u16, answer: &Value) {
+    if let Some(recorded) = lock(state).requests.get_mut(index) {
+        recorded.status = status;
+        recorded.error = answer["error"].as_i64();
+        recorded.message_id = answer["data"]["message_id"]
+            .as_str()
+            .or(answer["data"]["msg_id"].as_str())
+            .map(str::to_owned);
+    }
+}
+
+/// The answer to a fault that takes nothing.
 async fn fault_answer(fault: &Fault) -> (u16, Value) {
     match fault {
         Fault::ServerError => (
             500,
             Value::String("<html><body>500 Internal Server Error</body></html>".into()),
         ),
-        Fault::Stall(wait) => {
+        // `TakeAndHold` takes the message first (in `answer`); here only for completeness.
+        Fault::Stall(wait) | Fault::TakeAndHold(wait) => {
             tokio::time::sleep(*wait).await;
             (500, Value::String("<html>stalled</html>".into()))
         }
@@ -370,7 +419,14 @@ fn send(state: &Mutex<State>, access_token: Option<&str>, body: &Value) -> (u16,
     let message_id = {
         let mut state = lock(state);
         state.taken += 1;
-        format!("{:032x}", 0x5a10_0000_u64 + state.taken)
+        let message_id = format!("{:032x}", 0x5a10_0000_u64 + state.taken);
+        state.history.push(Shown {
+            user_id: user.clone(),
+            time_ms: wall_clock_ms(),
+            message_id: message_id.clone(),
+            message: body["message"].clone(),
+        });
+        message_id
     };
     (
         200,
@@ -424,6 +480,82 @@ fn template(state: &Mutex<State>, access_token: Option<&str>, body: &Value) -> (
             }
         }),
     )
+}
+
+/// One page of the conversation with `data.user_id` (a number or a string), newest first:
+/// `data.offset` messages skipped, at most `data.count` (1 to 10) listed; -216 for a bad
+/// access token, -201 for parameters Zalo would refuse.
+fn conversation(state: &Mutex<State>, access_token: Option<&str>, data: &Value) -> (u16, Value) {
+    let state = lock(state);
+    if !access_token.is_some_and(|token| state.valid_access_tokens.contains(token)) {
+        return (200, zalo_error(-216, "Access token is invalid"));
+    }
+    let user = match &data["user_id"] {
+        Value::Number(id) => Some(id.to_string()),
+        Value::String(id) if !id.is_empty() => Some(id.clone()),
+        _ => None,
+    };
+    let offset = data["offset"].as_u64();
+    let count = data["count"]
+        .as_u64()
+        .filter(|count| (1..=MAX_PAGE).contains(count));
+    let (Some(user), Some(offset), Some(count)) = (user, offset, count) else {
+        return (
+            200,
+            zalo_error(
+                -201,
+                &format!(
+                    "Parameters are invalid: data needs user_id, offset and count (1 to \
+                     {MAX_PAGE})"
+                ),
+            ),
+        );
+    };
+    let listed: Vec<Value> = state
+        .history
+        .iter()
+        .rev()
+        .filter(|shown| shown.user_id == user)
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(count).unwrap_or(usize::MAX))
+        .map(shown_entry)
+        .collect();
+    (
+        200,
+        json!({"data": listed, "error": 0, "message": "Success"}),
+    )
+}
+
+/// A message as the conversation history lists it: a text (buttons or not) with its
+/// `message`, an image as a `photo` with its `url`.
+fn shown_entry(shown: &Shown) -> Value {
+    let mut entry = json!({
+        "src": 0,
+        "time": shown.time_ms,
+        "message_id": shown.message_id,
+        "from_id": OA_ID,
+        "to_id": shown.user_id,
+        "from_display_name": "Mây Shop",
+        "to_display_name": Value::Null,
+    });
+    match shown.message["text"].as_str() {
+        Some(text) => {
+            entry["type"] = json!("text");
+            entry["message"] = json!(text);
+        }
+        None => {
+            entry["type"] = json!("photo");
+            entry["url"] = shown.message["attachment"]["payload"]["elements"][0]["url"].clone();
+        }
+    }
+    entry
+}
+
+fn wall_clock_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
 }
 
 /// The recipient when `body` is a message Zalo would take, else why not.
