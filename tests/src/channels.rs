@@ -2,6 +2,7 @@
 //! it reach the loopback stubs standing in for the provider.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -97,4 +98,47 @@ pub async fn only_conversation_messages(base_url: &str, token: &str) -> Vec<Valu
         .as_array()
         .cloned()
         .unwrap_or_default()
+}
+
+/// Tenant `may`'s only delivery with its attempts (`GET …/deliveries/{id}`), once it is
+/// `sent`; fails when there is more than one, or none is sent within `timeout` (`logs` is
+/// the server's stderr, for the failure message).
+pub async fn only_sent_delivery(
+    base_url: &str,
+    token: &str,
+    timeout: Duration,
+    logs: impl Fn() -> String,
+) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let listed = call(
+            base_url,
+            Some(token),
+            "GET",
+            "/v1/tenants/may/deliveries",
+            None,
+        )
+        .await;
+        assert_eq!(listed.status, 200, "{}", listed.text());
+        let deliveries = listed.json["deliveries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(deliveries.len() <= 1, "{deliveries:#?}");
+        let sent = deliveries
+            .first()
+            .filter(|delivery| delivery["status"] == "sent");
+        if let Some(id) = sent.and_then(|delivery| delivery["id"].as_i64()) {
+            let path = format!("/v1/tenants/may/deliveries/{id}");
+            let one = call(base_url, Some(token), "GET", &path, None).await;
+            assert_eq!(one.status, 200, "{}", one.text());
+            return one.json;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not sent within {timeout:?}: {deliveries:#?}\n{}",
+            logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

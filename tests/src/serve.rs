@@ -112,6 +112,17 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// Kills the server at once (SIGKILL) and starts it again on `data_dir` with no extra
+    /// arguments, off the async threads (starting blocks until it prints its address).
+    pub async fn crash_and_restart(&mut self, data_dir: &Path) {
+        self.crash();
+        let data = data_dir.to_owned();
+        *self =
+            tokio::task::spawn_blocking(move || Server::start(&data, std::iter::empty::<&str>()))
+                .await
+                .expect("restart loa serve");
+    }
+
     /// Asks the server to stop (SIGTERM) and waits for it; returns whether it exited 0.
     pub fn stop(&mut self) -> bool {
         let pid = self.child.id().to_string();

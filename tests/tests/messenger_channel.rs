@@ -5,7 +5,8 @@
 //! outages retried into exactly one reply, a reply outside the 24-hour window given up at
 //! once, a long answer split into parts that arrive in order, once each, and a reply whose
 //! send a `kill -9` interrupted looked up in the Page's conversation (the Conversations
-//! API) after the restart: found and not sent again when Meta took it, sent once when not.
+//! API) after the restart: found and not sent again when Meta took it, sent once when not
+//! (`messenger_channel/crash.rs`).
 //!
 //! Webhooks are signed here the way Meta documents it (HMAC-SHA256 of the body with the
 //! app secret), never with the plugin's code.
@@ -13,7 +14,6 @@
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
-use loa::delivery::dispatcher::ARRIVED_BEFORE_NOTE;
 use loa_e2e::accounts::{DEMO_OWNER, call, demo_shop_with_owner, login};
 use loa_e2e::channels;
 use loa_e2e::http::{Answer, send};
@@ -37,18 +37,6 @@ const SETTLE: Duration = Duration::from_secs(3);
 const HOST_CONFIG: &str = "\n[plugins]\nallow_private_network = true\n\n\
     [delivery]\npoll_ms = 50\n\n\
     [delivery.retry]\nmax_attempts = 6\nbase_delay_ms = 200\nmax_delay_ms = 1000\n";
-
-/// [`HOST_CONFIG`] with a 1 s delivery lease: a restarted host takes over the killed
-/// host's send at once instead of after the default 15 s.
-const SHORT_LEASE_HOST_CONFIG: &str = "\n[plugins]\nallow_private_network = true\n\n\
-    [delivery]\npoll_ms = 50\nlease_secs = 1\n\n\
-    [delivery.retry]\nmax_attempts = 6\nbase_delay_ms = 200\nmax_delay_ms = 1000\n";
-
-/// Longer than any test: the killed host never hears back from the stub.
-const HELD: Duration = Duration::from_secs(120);
-
-/// A lease and a few polls past the delivery: time for a second send, which must not come.
-const AFTER_LEASE: Duration = Duration::from_millis(1500);
 
 /// The demo shop with a Messenger channel for bot `may` whose Graph API is the stub.
 struct Page {
@@ -167,47 +155,6 @@ impl Page {
         requests
             .filter(|request| request.method == "POST")
             .collect()
-    }
-
-    /// Kills `loa serve` at once (SIGKILL) and starts it again on the same data.
-    async fn crash_and_restart(&mut self) {
-        self.server.crash();
-        let data = self.data.path().to_owned();
-        // Off the async threads: starting blocks until the server prints its address.
-        self.server =
-            tokio::task::spawn_blocking(move || Server::start(&data, std::iter::empty::<&str>()))
-                .await
-                .expect("restart loa serve");
-    }
-
-    /// The only delivery with its log, once it is `sent`.
-    async fn sent_delivery(&self) -> Value {
-        let deadline = Instant::now() + REPLY_TIMEOUT;
-        loop {
-            let listed = self.api("GET", "/v1/tenants/may/deliveries", None).await;
-            assert_eq!(listed.status, 200, "{}", listed.text());
-            let deliveries = listed.json["deliveries"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            assert!(deliveries.len() <= 1, "{deliveries:#?}");
-            let sent = deliveries
-                .first()
-                .filter(|delivery| delivery["status"] == "sent");
-            if let Some(id) = sent.and_then(|delivery| delivery["id"].as_i64()) {
-                let one = self
-                    .api("GET", &format!("/v1/tenants/may/deliveries/{id}"), None)
-                    .await;
-                assert_eq!(one.status, 200, "{}", one.text());
-                return one.json;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "not sent within {REPLY_TIMEOUT:?}: {deliveries:#?}\n{}",
-                self.server.stderr()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 
     async fn conversations(&self) -> Vec<Value> {
@@ -535,117 +482,5 @@ async fn a_long_answer_arrives_in_parts_in_order_once_each_even_when_a_part_fail
     assert_eq!(page.graph.requests().len(), parts.len() + 1);
 }
 
-/// The one attempt of a delivery's log: the killed host's send left none.
-fn only_attempt(delivery: &Value) -> Value {
-    let attempts = delivery["attempts"].as_array().expect("attempts");
-    assert_eq!(attempts.len(), 1, "{delivery:#}");
-    // Two claims: the killed host's and the restarted host's.
-    assert_eq!(delivery["delivery"]["attempts"], 2, "{delivery:#}");
-    attempts[0].clone()
-}
-
-/// The paths of the Conversations API calls, in order.
-fn lookup_paths(page: &Page) -> Vec<String> {
-    let lookups = page.graph.lookups();
-    for lookup in &lookups {
-        assert_eq!(lookup.access_token.as_deref(), Some(PAGE_TOKEN));
-        assert_eq!(lookup.status, 200, "{lookup:#?}");
-    }
-    lookups.into_iter().map(|lookup| lookup.path).collect()
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_reply_meta_took_before_the_host_was_killed_is_found_and_not_sent_again() {
-    let mut page = Page::start_with(SHORT_LEASE_HOST_CONFIG).await;
-    page.graph.fail_next(1, Fault::TakeAndHold(HELD));
-    page.ask("PSID_KIM", "m_crash_taken", "shop có ship COD không?")
-        .await;
-    let taken = page.replies("PSID_KIM", 1).await;
-    page.crash_and_restart().await;
-
-    let delivery = page.sent_delivery().await;
-    tokio::time::sleep(AFTER_LEASE).await;
-    assert_eq!(
-        page.sends().len(),
-        1,
-        "sent again: {:#?}",
-        page.graph.requests()
-    );
-    assert_eq!(page.graph.delivered_to("PSID_KIM").len(), 1);
-    let attempt = only_attempt(&delivery);
-    assert_eq!(attempt["result"], "sent", "{delivery:#}");
-    assert_eq!(attempt["provider_message_id"], json!(taken[0].message_id));
-    let response = attempt["provider_response"].as_str().unwrap_or_default();
-    assert!(response.starts_with(ARRIVED_BEFORE_NOTE), "{response}");
-
-    // The conversation, its messages, then the details of the customer's question (the
-    // closest to the send) and of the reply.
-    let reply_id = taken[0].message_id.clone().unwrap_or_default();
-    assert_eq!(
-        lookup_paths(&page),
-        [
-            "/v21.0/me/conversations".to_owned(),
-            "/v21.0/t_PSID_KIM".to_owned(),
-            "/v21.0/m_crash_taken".to_owned(),
-            format!("/v21.0/{reply_id}"),
-        ]
-    );
-    let messages = page.messages().await;
-    let outbound = messages
-        .iter()
-        .find(|message| message["direction"] == "outbound")
-        .expect("the reply is stored");
-    assert_eq!(
-        outbound["channel_message_id"],
-        json!(reply_id),
-        "{outbound:#}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_reply_meta_never_took_before_the_host_was_killed_is_sent_once_after_restart() {
-    let mut page = Page::start_with(SHORT_LEASE_HOST_CONFIG).await;
-    page.graph.fail_next(1, Fault::Stall(HELD));
-    page.ask("PSID_TAM", "m_crash_stalled", "shop có ship COD không?")
-        .await;
-    let deadline = Instant::now() + REPLY_TIMEOUT;
-    while page.sends().is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "no send\n{}",
-            page.server.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    page.crash_and_restart().await;
-
-    let replies = page.replies("PSID_TAM", 1).await;
-    assert_eq!(replies[0].text(), Some(faq_answer("faq-01").as_str()));
-    let delivery = page.sent_delivery().await;
-    tokio::time::sleep(AFTER_LEASE).await;
-    assert_eq!(page.graph.delivered_to("PSID_TAM").len(), 1);
-    // The stalled send and the one after the restart.
-    assert_eq!(page.sends().len(), 2, "{:#?}", page.graph.requests());
-    let attempt = only_attempt(&delivery);
-    assert_eq!(attempt["result"], "sent", "{delivery:#}");
-    assert_eq!(attempt["provider_message_id"], json!(replies[0].message_id));
-    let response = attempt["provider_response"].as_str().unwrap_or_default();
-    assert!(!response.starts_with(ARRIVED_BEFORE_NOTE), "{response}");
-    // It looked first and found only the question: missing, not unknown.
-    assert_eq!(
-        lookup_paths(&page),
-        [
-            "/v21.0/me/conversations",
-            "/v21.0/t_PSID_TAM",
-            "/v21.0/m_crash_stalled"
-        ]
-    );
-    assert!(
-        page.graph
-            .lookups()
-            .iter()
-            .all(|lookup| lookup.at < replies[0].at)
-    );
-    let log = page.server.stderr();
-    assert!(log.contains("did not arrive"), "not found missing:\n{log}");
-}
+#[path = "messenger_channel/crash.rs"]
+mod crash;

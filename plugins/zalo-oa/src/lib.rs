@@ -129,15 +129,11 @@ impl ChannelAdapter for ZaloOa {
         }
         let user = conversation.contact.channel_user_id.as_str();
         keep_answer_keys(&conversation.channel_id, user, &rendered, started)?;
-        let credentials = Credentials {
-            channel_id: conversation.channel_id.clone(),
-            app_id: settings.app_id,
-            app_secret_key: settings.app_secret_key,
-            oauth_base_url: settings.oauth_base_url,
-            configured: settings.configured,
-            holder: holder_id(&conversation.conversation_id, started),
-            deadline_ms: started.saturating_add(SEND_BUDGET_MS),
-        };
+        let credentials = settings.credentials(
+            &conversation.channel_id,
+            &conversation.conversation_id,
+            started,
+        );
         let url = format!("{}/v3.0/oa/message/cs", settings.api_base_url);
         let key = progress::key(&conversation.conversation_id);
         send_parts(&url, user, &rendered.parts, &key, &credentials)
@@ -146,15 +142,8 @@ impl ChannelAdapter for ZaloOa {
     fn send_template(template: TemplateMessage) -> Result<DeliveryReceipt, DeliveryError> {
         let started = clock::now_ms();
         let settings = Settings::load().map_err(DeliveryError::Permanent)?;
-        let credentials = Credentials {
-            channel_id: template.channel_id.clone(),
-            app_id: settings.app_id,
-            app_secret_key: settings.app_secret_key,
-            oauth_base_url: settings.oauth_base_url,
-            configured: settings.configured,
-            holder: holder_id(&template.tracking_id, started),
-            deadline_ms: started.saturating_add(SEND_BUDGET_MS),
-        };
+        let credentials =
+            settings.credentials(&template.channel_id, &template.tracking_id, started);
         let url = format!("{}/message/template", settings.zns_base_url);
         let data: serde_json::Map<String, Value> = template
             .params
@@ -248,6 +237,20 @@ struct Settings {
 }
 
 impl Settings {
+    /// The tokens of `channel_id` for one call named `call` (a conversation, a template's
+    /// tracking id) that began at `started` and has [`SEND_BUDGET_MS`].
+    fn credentials(&self, channel_id: &str, call: &str, started: u64) -> Credentials {
+        Credentials {
+            channel_id: channel_id.to_owned(),
+            app_id: self.app_id.clone(),
+            app_secret_key: self.app_secret_key.clone(),
+            oauth_base_url: self.oauth_base_url.clone(),
+            configured: self.configured.clone(),
+            holder: holder_id(call, started),
+            deadline_ms: started.saturating_add(SEND_BUDGET_MS),
+        }
+    }
+
     fn load() -> Result<Self, String> {
         let required = |key: &str| {
             config::require(key)
@@ -483,15 +486,11 @@ fn look_up_sent(
         unfinished.previous_message_id.as_deref(),
         unfinished.started_ms,
     );
-    let credentials = Credentials {
-        channel_id: conversation.channel_id.clone(),
-        app_id: settings.app_id,
-        app_secret_key: settings.app_secret_key,
-        oauth_base_url: settings.oauth_base_url,
-        configured: settings.configured,
-        holder: holder_id(&conversation.conversation_id, started),
-        deadline_ms: started.saturating_add(SEND_BUDGET_MS),
-    };
+    let credentials = settings.credentials(
+        &conversation.channel_id,
+        &conversation.conversation_id,
+        started,
+    );
     let no_token = |error: DeliveryError| {
         let reason = match error {
             DeliveryError::Permanent(reason) => reason,

@@ -20,45 +20,17 @@ const HELD: Duration = Duration::from_secs(120);
 const AFTER_LEASE: Duration = Duration::from_millis(1500);
 
 impl Oa {
-    /// Kills `loa serve` at once and starts it again on the same data.
+    /// Kills `loa serve` at once (SIGKILL) and starts it again on the same data.
     async fn crash_and_restart(&mut self) {
-        self.server.crash();
-        let data = self.data.path().to_owned();
-        // Off the async threads: starting blocks until the server prints its address.
-        self.server =
-            tokio::task::spawn_blocking(move || Server::start(&data, std::iter::empty::<&str>()))
-                .await
-                .expect("restart loa serve");
+        self.server.crash_and_restart(self.data.path()).await;
     }
 
-    /// The only delivery, with its attempts, once it is `sent`.
+    /// The only delivery with its attempts, once it is `sent`.
     async fn sent_delivery(&self) -> Value {
-        let deadline = Instant::now() + REPLY_TIMEOUT;
-        loop {
-            let listed = self.api("GET", "/v1/tenants/may/deliveries", None).await;
-            assert_eq!(listed.status, 200, "{}", listed.text());
-            let deliveries = listed.json["deliveries"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            assert!(deliveries.len() <= 1, "{deliveries:#?}");
-            let sent = deliveries
-                .first()
-                .filter(|delivery| delivery["status"] == "sent");
-            if let Some(id) = sent.and_then(|delivery| delivery["id"].as_i64()) {
-                let one = self
-                    .api("GET", &format!("/v1/tenants/may/deliveries/{id}"), None)
-                    .await;
-                assert_eq!(one.status, 200, "{}", one.text());
-                return one.json;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "not sent within {REPLY_TIMEOUT:?}: {deliveries:#?}\n{}",
-                self.server.stderr()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        channels::only_sent_delivery(self.server.base_url(), &self.token, REPLY_TIMEOUT, || {
+            self.server.stderr()
+        })
+        .await
     }
 }
 
