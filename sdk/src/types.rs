@@ -47,6 +47,43 @@ impl Message {
     }
 }
 
+impl DeliveryError {
+    /// What went wrong, whatever the kind.
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Transient(failure) | Self::InDoubt(failure) => &failure.reason,
+            Self::Permanent(reason) => reason,
+        }
+    }
+
+    /// The same error with its reason rewritten by `change` (to say which part of a
+    /// reply in several parts failed, for instance).
+    pub fn map_reason(self, change: impl FnOnce(String) -> String) -> Self {
+        match self {
+            Self::Transient(failure) => Self::Transient(TransientFailure {
+                reason: change(failure.reason),
+                retry_after_ms: failure.retry_after_ms,
+            }),
+            Self::InDoubt(failure) => Self::InDoubt(TransientFailure {
+                reason: change(failure.reason),
+                retry_after_ms: failure.retry_after_ms,
+            }),
+            Self::Permanent(reason) => Self::Permanent(change(reason)),
+        }
+    }
+
+    /// This error as `in-doubt` when it is `transient` and `may_have_arrived` (usually
+    /// [`HttpError::may_have_arrived`](crate::http::HttpError::may_have_arrived) of the
+    /// failed send): the host then asks `check-sent` before sending again, so a message
+    /// the provider took without answering is not sent twice.
+    pub fn in_doubt_if(self, may_have_arrived: bool) -> Self {
+        match self {
+            Self::Transient(failure) if may_have_arrived => Self::InDoubt(failure),
+            other => other,
+        }
+    }
+}
+
 impl PluginError {
     /// The human-readable part of the error, whatever its kind.
     pub fn message(&self) -> &str {

@@ -385,15 +385,20 @@ async fn rate_limits_outages_and_stalls_are_retried_into_one_reply() {
     let replies = page.replies("PSID_HOA", 1).await;
     assert_eq!(replies[0].text(), Some(faq_answer("faq-01").as_str()));
     tokio::time::sleep(SETTLE).await;
-    let requests = page.graph.requests();
-    let statuses: Vec<u16> = requests.iter().map(|request| request.status).collect();
+    let sends = page.sends();
+    let statuses: Vec<u16> = sends.iter().map(|request| request.status).collect();
     // The stalled request gets no answer out (0: the plugin hung up first) or a late 500;
     // either way the message was not taken.
     assert!(
         matches!(statuses.as_slice(), [400, 500, 0 | 500, 200]),
-        "{requests:#?}"
+        "{sends:#?}"
     );
     assert_eq!(page.graph.delivered_to("PSID_HOA").len(), 1);
+    // The stall left its outcome in doubt: the Page's conversation was read (and showed
+    // no reply) before the last send.
+    let lookups = page.graph.lookups();
+    assert!(!lookups.is_empty(), "{:#?}", page.graph.requests());
+    assert!(lookups.iter().all(|lookup| lookup.at < sends[3].at));
 }
 
 #[tokio::test(flavor = "multi_thread")]

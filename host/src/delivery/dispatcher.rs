@@ -133,8 +133,12 @@ impl Dispatcher {
             AttemptResult::Sent { .. } => {
                 tracing::debug!(outbox = row.id, attempt = row.attempts, "reply delivered");
             }
-            AttemptResult::Retry { reason, at_ms } => {
-                tracing::warn!(outbox = row.id, attempt = row.attempts, %reason, retry_at_ms = at_ms, "delivery failed, will retry");
+            AttemptResult::Retry {
+                reason,
+                at_ms,
+                in_doubt,
+            } => {
+                tracing::warn!(outbox = row.id, attempt = row.attempts, %reason, retry_at_ms = at_ms, in_doubt, "delivery failed, will retry");
             }
             AttemptResult::Dead { reason } => {
                 tracing::error!(outbox = row.id, attempt = row.attempts, %reason, "delivery given up (dead letter)");
@@ -173,6 +177,7 @@ impl Dispatcher {
         AttemptResult::Retry {
             reason,
             at_ms: now_ms().saturating_add(i64::try_from(delay).unwrap_or(i64::MAX)),
+            in_doubt: false,
         }
     }
 
@@ -342,13 +347,46 @@ impl Dispatcher {
                 ),
                 provider_response: None,
             },
+            // The request may have reached the provider: the retry asks it first.
+            Ok(Err(wit::DeliveryError::InDoubt(failure))) => Sent {
+                result: in_doubt(self.failure(
+                    row.id,
+                    row.budget_attempts(),
+                    failure.reason,
+                    failure.retry_after_ms,
+                )),
+                provider_response: None,
+            },
             Ok(Err(wit::DeliveryError::Permanent(reason))) => dead(reason),
-            // The plugin itself failed (trap, timeout, breaker): maybe fixed later.
+            // Stopped at its deadline, the plugin may have been waiting for the provider's
+            // answer to a request it had sent.
+            Err(error @ PluginCallError::Timeout { .. }) => Sent {
+                result: in_doubt(self.failure(
+                    row.id,
+                    row.budget_attempts(),
+                    error.to_string(),
+                    None,
+                )),
+                provider_response: None,
+            },
+            // The plugin itself failed (trap, memory, breaker): maybe fixed later.
             Err(error) => Sent {
                 result: self.failure(row.id, row.budget_attempts(), error.to_string(), None),
                 provider_response: None,
             },
         }
+    }
+}
+
+/// `result`, a retry of a send whose outcome is not known (a dead letter stays one).
+fn in_doubt(result: AttemptResult) -> AttemptResult {
+    match result {
+        AttemptResult::Retry { reason, at_ms, .. } => AttemptResult::Retry {
+            reason,
+            at_ms,
+            in_doubt: true,
+        },
+        other => other,
     }
 }
 

@@ -137,7 +137,9 @@ impl ResponseSize for Result<DeliveryReceipt, DeliveryError> {
     fn response_size(&self) -> usize {
         match self {
             Ok(receipt) => receipt.response_size(),
-            Err(DeliveryError::Transient(failure)) => failure.reason.len(),
+            Err(DeliveryError::Transient(failure) | DeliveryError::InDoubt(failure)) => {
+                failure.reason.len()
+            }
             Err(DeliveryError::Permanent(reason)) => reason.len(),
         }
     }

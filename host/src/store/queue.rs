@@ -144,9 +144,11 @@ pub struct OutboxItem {
     pub row: OutboxRow,
     /// The message.
     pub message: Message,
-    /// Set by a claim that took the row from an expired lease: when that earlier send
-    /// began (ms since the Unix epoch). A host stopped during it without recording how it
-    /// ended, so the provider may already have the message. `None` elsewhere.
+    /// Set by a claim when an earlier send's outcome is not known: when the first such
+    /// send began (ms since the Unix epoch). Either a host stopped during it without
+    /// recording how it ended (the claim took the row from an expired lease), or it ended
+    /// in doubt ([`AttemptResult::Retry`] `in_doubt`). The provider may already have the
+    /// message. `None` elsewhere.
     pub lost_send_started_ms: Option<i64>,
 }
 
@@ -165,6 +167,10 @@ pub enum AttemptResult {
         reason: String,
         /// Next attempt, ms since the Unix epoch.
         at_ms: i64,
+        /// No answer came to a request that may have reached the provider: the next
+        /// attempt asks the channel whether it arrived before sending again.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        in_doubt: bool,
     },
     /// Failed for good.
     Dead {
@@ -188,6 +194,14 @@ pub struct DeliveryAttempt {
     pub elapsed_ms: u64,
     /// When it ended, ms since the Unix epoch.
     pub at_ms: i64,
+}
+
+impl DeliveryAttempt {
+    /// When it began, ms since the Unix epoch.
+    pub fn started_ms(&self) -> i64 {
+        self.at_ms
+            .saturating_sub(i64::try_from(self.elapsed_ms).unwrap_or(i64::MAX))
+    }
 }
 
 /// How much work is waiting (for `/readyz` and metrics).

@@ -154,6 +154,7 @@ async fn a_dead_letter_requeued_gets_a_fresh_budget_and_keeps_its_log(store: Arc
     let retry = AttemptResult::Retry {
         reason: "HTTP 503".into(),
         at_ms: T0 + 1,
+        in_doubt: false,
     };
     let id = attempt_once(&*store, T0, retry).await;
     attempt_once(&*store, T0 + 1, dead("gave up")).await;

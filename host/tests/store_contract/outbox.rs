@@ -14,6 +14,7 @@ crate::contract!(
     a_dead_row_lets_its_conversations_next_reply_through,
     an_expired_outbox_lease_is_handed_out_again,
     delivered_before_names_the_last_reply_the_provider_took,
+    a_retry_in_doubt_hands_its_start_to_the_next_claims_until_an_answer_settles_it,
     an_outbox_claim_takes_expired_leases_then_fills_its_limit_with_ready_rows,
     queue_depths_count_waiting_and_dead_work,
     simultaneous_outbox_claims_never_share_a_conversation,
@@ -116,6 +117,7 @@ async fn a_retried_row_comes_back_at_its_time_then_is_sent(store: Arc<dyn Store>
     let retry = AttemptResult::Retry {
         reason: "HTTP 503".into(),
         at_ms: T0 + 2_000,
+        in_doubt: false,
     };
     store
         .outbox_record_attempt(&attempt(&first, retry.clone(), T0 + 10))
@@ -274,6 +276,7 @@ async fn an_expired_outbox_lease_is_handed_out_again(store: Arc<dyn Store>) {
     let retry = AttemptResult::Retry {
         reason: "HTTP 503".into(),
         at_ms: T0 + 2_000,
+        in_doubt: false,
     };
     store
         .outbox_record_attempt(&attempt(&again[0], retry, T0 + 1_100))
@@ -459,4 +462,75 @@ async fn simultaneous_outbox_claims_never_share_a_conversation(store: Arc<dyn St
         }
     }
     assert_eq!(busy.len(), conversations.len());
+}
+
+async fn a_retry_in_doubt_hands_its_start_to_the_next_claims_until_an_answer_settles_it(
+    store: Arc<dyn Store>,
+) {
+    let shop = shop(&*store, "may").await;
+    let a = conversation(&*store, &shop, "ua").await;
+    replies(&*store, &a, "a-1", &["one"]).await;
+    let retry = |in_doubt, at_ms| AttemptResult::Retry {
+        reason: "no answer".into(),
+        at_ms,
+        in_doubt,
+    };
+    let record = |item: &OutboxItem, result, at_ms| {
+        let mut attempt = attempt(item, result, at_ms);
+        attempt.elapsed_ms = 4_000;
+        let store = Arc::clone(&store);
+        async move { store.outbox_record_attempt(&attempt).await.expect("record") }
+    };
+    let claim = |at_ms| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .outbox_claim(at_ms, LEASE, 10)
+                .await
+                .expect("claim")
+                .remove(0)
+        }
+    };
+
+    // A timed-out send that began at T0 + 1,000 (ended 4 s later).
+    let first = claim(T0 + 1_000).await;
+    assert_eq!(first.lost_send_started_ms, None);
+    record(&first, retry(true, T0 + 6_000), T0 + 5_000).await;
+    let second = claim(T0 + 6_000).await;
+    assert_eq!(second.lost_send_started_ms, Some(T0 + 1_000));
+    // In doubt again: the first unsettled send is still the one to look from.
+    record(&second, retry(true, T0 + 12_000), T0 + 11_000).await;
+    let third = claim(T0 + 12_000).await;
+    assert_eq!(third.lost_send_started_ms, Some(T0 + 1_000));
+    // Its lease runs out too: still looked for from the first.
+    let fourth = store
+        .outbox_claim(T0 + 12_000 + LEASE + 1, LEASE, 10)
+        .await
+        .expect("claim")
+        .remove(0);
+    assert_eq!(fourth.lost_send_started_ms, Some(T0 + 1_000));
+    // An answered failure (a 5xx) settles it.
+    record(&fourth, retry(false, T0 + 50_000), T0 + 48_000).await;
+    let fifth = claim(T0 + 50_000).await;
+    assert_eq!(fifth.lost_send_started_ms, None);
+    record(&fifth, retry(true, T0 + 60_000), T0 + 55_000).await;
+    let sixth = claim(T0 + 60_000).await;
+    assert_eq!(sixth.lost_send_started_ms, Some(T0 + 51_000));
+    let sent = AttemptResult::Sent {
+        provider_message_id: Some("m_1".into()),
+    };
+    record(&sixth, sent, T0 + 61_000).await;
+    let row = store
+        .outbox_row(sixth.row.id)
+        .await
+        .expect("row")
+        .expect("exists");
+    assert_eq!(row.status, OutboxStatus::Sent);
+    let log = store.delivery_log(sixth.row.id).await.expect("log");
+    assert_eq!(log.len(), 5);
+    assert_eq!(
+        log[0].result,
+        retry(true, T0 + 6_000),
+        "in doubt, as recorded"
+    );
 }

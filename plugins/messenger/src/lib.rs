@@ -239,7 +239,7 @@ fn post_part(
         .json(&body)
         .timeout(Duration::from_millis(timeout_ms))
         .send()
-        .map_err(|error| graph::transport_failure(&error))?;
+        .map_err(|error| graph::transport_failure(&error).in_doubt_if(error.may_have_arrived()))?;
     graph::interpret(
         response.status,
         &response.body,
@@ -252,14 +252,7 @@ fn with_parts_sent(error: DeliveryError, sent: usize, total: usize) -> DeliveryE
     if total < 2 {
         return error;
     }
-    let note = format!(" ({sent} of {total} parts sent)");
-    match error {
-        DeliveryError::Permanent(reason) => DeliveryError::Permanent(reason + &note),
-        DeliveryError::Transient(failure) => DeliveryError::Transient(TransientFailure {
-            reason: failure.reason + &note,
-            retry_after_ms: failure.retry_after_ms,
-        }),
-    }
+    error.map_reason(|reason| format!("{reason} ({sent} of {total} parts sent)"))
 }
 
 // The record is a help, not a must: if the store fails, the retry sends the whole reply

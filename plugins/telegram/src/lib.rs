@@ -213,7 +213,9 @@ fn call_api(base: &str, token: &str, call: &ApiCall) -> Result<Accepted, Deliver
         .timeout(SEND_TIMEOUT)
         .max_response_bytes(MAX_ANSWER_BYTES)
         .send()
-        .map_err(|error| answer::failed_request(&error, token))?;
+        .map_err(|error| {
+            answer::failed_request(&error, token).in_doubt_if(error.may_have_arrived())
+        })?;
     answer::interpret(call.method, response.status, &response.body)
 }
 
@@ -280,12 +282,5 @@ fn in_part(error: DeliveryError, part: usize, total: usize) -> DeliveryError {
     if total == 1 {
         return error;
     }
-    let prefix = format!("part {part} of {total}: ");
-    match error {
-        DeliveryError::Permanent(reason) => DeliveryError::Permanent(prefix + &reason),
-        DeliveryError::Transient(failure) => DeliveryError::Transient(TransientFailure {
-            reason: prefix + &failure.reason,
-            retry_after_ms: failure.retry_after_ms,
-        }),
-    }
+    error.map_reason(|reason| format!("part {part} of {total}: {reason}"))
 }

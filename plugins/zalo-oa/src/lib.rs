@@ -462,7 +462,10 @@ fn post_part(
         .timeout(Duration::from_millis(timeout_ms))
         .max_response_bytes(MAX_ANSWER_BYTES)
         .send()
-        .map_err(|error| Refused::Delivery(answer::transport_failure("sending to Zalo", &error)))?;
+        .map_err(|error| {
+            let failure = answer::transport_failure("sending to Zalo", &error);
+            Refused::Delivery(failure.in_doubt_if(error.may_have_arrived()))
+        })?;
     answer::interpret(
         response.status,
         &response.body,
@@ -492,11 +495,10 @@ fn look_up_sent(
         started,
     );
     let no_token = |error: DeliveryError| {
-        let reason = match error {
-            DeliveryError::Permanent(reason) => reason,
-            DeliveryError::Transient(failure) => failure.reason,
-        };
-        format!("no usable Zalo access token to read the conversation: {reason}")
+        format!(
+            "no usable Zalo access token to read the conversation: {}",
+            error.reason()
+        )
     };
     let user = conversation.contact.channel_user_id.as_str();
     let mut token = credentials.current().map_err(no_token)?;
@@ -576,14 +578,7 @@ fn with_parts_sent(error: DeliveryError, sent: usize, total: usize) -> DeliveryE
     if total < 2 {
         return error;
     }
-    let note = format!(" ({sent} of {total} parts sent)");
-    match error {
-        DeliveryError::Permanent(reason) => DeliveryError::Permanent(reason + &note),
-        DeliveryError::Transient(failure) => DeliveryError::Transient(TransientFailure {
-            reason: failure.reason + &note,
-            retry_after_ms: failure.retry_after_ms,
-        }),
-    }
+    error.map_reason(|reason| format!("{reason} ({sent} of {total} parts sent)"))
 }
 
 // The record is a help, not a must: if the store fails, the retry sends the whole reply

@@ -78,7 +78,33 @@ impl HttpError {
             _ => None,
         }
     }
+
+    /// Whether the server may have received and acted on the request although no usable
+    /// answer came back: it was sent, then the answer timed out, broke off or was too
+    /// large (`connection-read-timeout`, `HTTP-response-timeout`, `connection-terminated`,
+    /// `HTTP-response-incomplete`, a body that broke off, …). `false` when the request
+    /// cannot have got there: no connection (refused, DNS, connect timeout, a host the
+    /// plugin may not reach) or a request never sent. A channel plugin answers such a send
+    /// `in-doubt` rather than `transient`, so the host asks before sending it again.
+    pub fn may_have_arrived(&self) -> bool {
+        match self {
+            Self::Failed { code, .. } => MAY_HAVE_ARRIVED
+                .iter()
+                .any(|prefix| code.starts_with(prefix)),
+            Self::Body { .. } | Self::ResponseTooLarge { .. } | Self::Status { .. } => true,
+            Self::InvalidUrl { .. } | Self::InvalidRequest { .. } | Self::Json { .. } => false,
+        }
+    }
 }
+
+/// `wasi:http` error codes raised after the request went out, before its answer was whole.
+const MAY_HAVE_ARRIVED: &[&str] = &[
+    "connection-terminated",
+    "connection-read-timeout",
+    "HTTP-response-",
+    "HTTP-protocol-error",
+    "internal-error",
+];
 
 /// Whatever went wrong, it happened at a service the plugin calls.
 impl From<HttpError> for PluginError {
@@ -189,6 +215,46 @@ pub(crate) fn describe_error_code(code: &ErrorCode) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn failed(code: &ErrorCode) -> HttpError {
+        HttpError::Failed {
+            url: "https://openapi.zalo.me/v3.0/oa/message/cs".into(),
+            code: describe_error_code(code),
+        }
+    }
+
+    #[test]
+    fn only_errors_after_the_request_went_out_may_have_reached_the_server() {
+        for code in [
+            ErrorCode::ConnectionReadTimeout,
+            ErrorCode::ConnectionTerminated,
+            ErrorCode::HttpResponseTimeout,
+            ErrorCode::HttpResponseIncomplete,
+            ErrorCode::HttpProtocolError,
+        ] {
+            assert!(failed(&code).may_have_arrived(), "{code:?}");
+        }
+        for code in [
+            ErrorCode::ConnectionRefused,
+            ErrorCode::ConnectionTimeout,
+            ErrorCode::DnsTimeout,
+            ErrorCode::DestinationNotFound,
+            ErrorCode::HttpRequestDenied,
+            ErrorCode::TlsCertificateError,
+        ] {
+            assert!(!failed(&code).may_have_arrived(), "{code:?}");
+        }
+        let broke_off = HttpError::Body {
+            url: "https://graph.facebook.com/".into(),
+            reason: "closed".into(),
+        };
+        assert!(broke_off.may_have_arrived());
+        let bad_url = HttpError::InvalidUrl {
+            url: "ftp://x".into(),
+            reason: "scheme".into(),
+        };
+        assert!(!bad_url.may_have_arrived());
+    }
 
     #[test]
     fn denied_request_names_the_wit_error_code() {

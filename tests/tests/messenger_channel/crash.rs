@@ -2,8 +2,8 @@
 //! same data: the restarted host asks the plugin whether the reply arrived before sending
 //! it again (`check-sent`), and the plugin reads the Page's conversation through the
 //! Conversations API. A reply Meta took is found there and not sent twice; one Meta never
-//! took is sent once.
-
+//! took is sent once. The same look-up settles a send Meta took but answered only after
+//! the plugin gave up waiting (`in-doubt`).
 use loa::delivery::dispatcher::ARRIVED_BEFORE_NOTE;
 
 use super::*;
@@ -148,4 +148,31 @@ async fn a_reply_meta_never_took_before_the_host_was_killed_is_sent_once_after_r
     );
     let log = page.server.stderr();
     assert!(log.contains("did not arrive"), "not found missing:\n{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_meta_took_but_answered_too_late_is_found_and_not_sent_again() {
+    let page = Page::start().await;
+    // Taken at once, answered long after the plugin's 4 s wait for the Send API.
+    page.graph.fail_next(1, Fault::TakeAndHold(HELD));
+    page.ask("PSID_LY", "m_slow_meta", "shop có ship COD không?")
+        .await;
+    let taken = page.replies("PSID_LY", 1).await;
+
+    let delivery = page.sent_delivery().await;
+    tokio::time::sleep(SETTLE).await;
+    assert_eq!(page.sends().len(), 1, "{:#?}", page.graph.requests());
+    assert_eq!(page.graph.delivered_to("PSID_LY").len(), 1);
+    let attempts = delivery["attempts"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 2, "{delivery:#}");
+    assert_eq!(attempts[0]["result"], "in_doubt", "{delivery:#}");
+    assert_eq!(attempts[1]["result"], "sent", "{delivery:#}");
+    assert_eq!(
+        attempts[1]["provider_message_id"],
+        json!(taken[0].message_id)
+    );
+    let response = attempts[1]["provider_response"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(response.starts_with(ARRIVED_BEFORE_NOTE), "{response}");
 }

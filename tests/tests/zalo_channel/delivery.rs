@@ -40,6 +40,11 @@ async fn outages_rate_limits_and_stalls_are_retried_into_one_reply() {
     assert!(sends.windows(2).all(|pair| pair[0].body == pair[1].body));
     assert_eq!(oa.zalo.delivered_to(LAN).len(), 1);
     assert!(oa.refreshes().is_empty());
+    // The stall left its outcome in doubt: the conversation was read (and showed no
+    // reply) before the last send.
+    let reads = oa.zalo.calls_to(Endpoint::Conversation);
+    assert!(!reads.is_empty(), "{:#?}", oa.zalo.requests());
+    assert!(reads.iter().all(|read| read.at < sends[3].at));
 }
 
 #[tokio::test(flavor = "multi_thread")]

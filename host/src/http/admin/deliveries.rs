@@ -111,11 +111,13 @@ struct DeliveryPage {
 struct Attempt {
     /// 1 for the first; numbering goes on after an admin's retry.
     attempt: u32,
-    /// `sent`, `retry` (failed, tried again later) or `dead` (given up).
+    /// `sent`, `retry` (failed, tried again later), `in_doubt` (no answer to a request
+    /// that may have reached the provider: the next attempt asks it whether the message
+    /// arrived before sending again) or `dead` (given up).
     result: &'static str,
     /// Why it failed, as the channel plugin said (provider codes included).
     reason: Option<String>,
-    /// For `retry`: when the next attempt was due, ms since the Unix epoch.
+    /// For `retry` and `in_doubt`: when the next attempt was due, ms since the Unix epoch.
     retry_at_ms: Option<i64>,
     /// For `sent`: the channel's id for the message.
     provider_message_id: Option<String>,
@@ -133,7 +135,14 @@ impl From<DeliveryAttempt> for Attempt {
             AttemptResult::Sent {
                 provider_message_id,
             } => ("sent", None, None, provider_message_id),
-            AttemptResult::Retry { reason, at_ms } => ("retry", Some(reason), Some(at_ms), None),
+            AttemptResult::Retry {
+                reason,
+                at_ms,
+                in_doubt,
+            } => {
+                let result = if in_doubt { "in_doubt" } else { "retry" };
+                (result, Some(reason), Some(at_ms), None)
+            }
             AttemptResult::Dead { reason } => ("dead", Some(reason), None, None),
         };
         Self {

@@ -57,6 +57,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0009_queue_claims.sql",
         include_str!("../../../../migrations/postgres/0009_queue_claims.sql"),
     ),
+    (
+        10,
+        "0010_outbox_doubt.sql",
+        include_str!("../../../../migrations/postgres/0010_outbox_doubt.sql"),
+    ),
 ];
 
 /// The lock key: migrations of different schemas (one per test, one per deployment) do

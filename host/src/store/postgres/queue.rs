@@ -99,7 +99,7 @@ async fn record_attempt(
             execute(
                 transaction,
                 "UPDATE outbox SET status = 'sent', last_error = NULL, lease_until_ms = 0,
-                     updated_at_ms = $2 WHERE id = $1",
+                     doubt_since_ms = NULL, updated_at_ms = $2 WHERE id = $1",
                 &[&attempt.outbox_id, &attempt.at_ms],
             )
             .await?;
@@ -111,12 +111,27 @@ async fn record_attempt(
             )
             .await?;
         }
-        AttemptResult::Retry { reason, at_ms } => {
+        AttemptResult::Retry {
+            reason,
+            at_ms,
+            in_doubt,
+        } => {
+            // In doubt since the first send whose outcome is not known (kept over later
+            // ones); an answered failure settles it.
             execute(
                 transaction,
                 "UPDATE outbox SET status = 'failed', last_error = $2, next_attempt_at_ms = $3,
-                     lease_until_ms = 0, updated_at_ms = $4 WHERE id = $1",
-                &[&attempt.outbox_id, reason, at_ms, &attempt.at_ms],
+                     lease_until_ms = 0, updated_at_ms = $4,
+                     doubt_since_ms = CASE WHEN $5 THEN coalesce(doubt_since_ms, $6) END
+                 WHERE id = $1",
+                &[
+                    &attempt.outbox_id,
+                    reason,
+                    at_ms,
+                    &attempt.at_ms,
+                    in_doubt,
+                    &attempt.started_ms(),
+                ],
             )
             .await?;
         }
@@ -124,7 +139,7 @@ async fn record_attempt(
             execute(
                 transaction,
                 "UPDATE outbox SET status = 'dead', last_error = $2, lease_until_ms = 0,
-                     updated_at_ms = $3 WHERE id = $1",
+                     doubt_since_ms = NULL, updated_at_ms = $3 WHERE id = $1",
                 &[&attempt.outbox_id, reason, &attempt.at_ms],
             )
             .await?;
@@ -223,13 +238,14 @@ impl QueueStore for PostgresStore {
             &self.client().await?,
             &format!(
                 "WITH expired AS (
-                     SELECT e.id, e.updated_at_ms AS lost_send_started_ms FROM outbox e
+                     SELECT e.id, coalesce(e.doubt_since_ms, e.updated_at_ms) AS lost_send_started_ms
+                     FROM outbox e
                      WHERE e.status = 'sending' AND e.lease_until_ms < $1
                        AND {expired_first}
                      ORDER BY e.id LIMIT $2
                      FOR UPDATE SKIP LOCKED),
                  ready AS (
-                     SELECT r.id, NULL::BIGINT AS lost_send_started_ms FROM outbox r
+                     SELECT r.id, r.doubt_since_ms AS lost_send_started_ms FROM outbox r
                      WHERE r.status IN ('pending', 'failed') AND r.next_attempt_at_ms <= $1
                        AND {ready_first}
                      ORDER BY r.id LIMIT $2

@@ -53,6 +53,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "0009_lean_queue_indexes.sql",
         include_str!("../../../../migrations/sqlite/0009_lean_queue_indexes.sql"),
     ),
+    (
+        10,
+        "0010_outbox_doubt.sql",
+        include_str!("../../../../migrations/sqlite/0010_outbox_doubt.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen, each in its own transaction, with

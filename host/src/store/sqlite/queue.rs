@@ -199,22 +199,32 @@ pub(super) fn outbox_claim(
     let raws = claimable(
         &transaction,
         &format!(
-            "SELECT {OUTBOX_COLUMNS}, {MESSAGE_COLUMNS}
+            "SELECT {OUTBOX_COLUMNS}, o.doubt_since_ms, {MESSAGE_COLUMNS}
              FROM outbox o JOIN messages m ON m.id = o.message_id"
         ),
         &first_open_of_conversation("o"),
         OUTBOX_CLAIMABLE,
         now_ms,
         limit as usize,
-        |row| Ok((raw_outbox(row)?, raw_message(row, OUTBOX_COLUMN_COUNT)?)),
+        |row| {
+            Ok((
+                raw_outbox(row)?,
+                row.get::<_, Option<i64>>(OUTBOX_COLUMN_COUNT)?,
+                raw_message(row, OUTBOX_COLUMN_COUNT + 1)?,
+            ))
+        },
     )?;
     let mut items = Vec::with_capacity(raws.len());
-    for (outbox, message) in raws {
+    for (outbox, doubt_since_ms, message) in raws {
         let mut row = outbox_from_raw(outbox)?;
         // A row still `sending` was claimed before and its lease ran out: the claim set
-        // `updated_at_ms` when that send began, and nothing has touched the row since.
-        let lost_send_started_ms =
-            (row.status == OutboxStatus::Sending).then_some(row.updated_at_ms);
+        // `updated_at_ms` when that send began, and nothing has touched the row since
+        // (unless an earlier send already ended in doubt: that one began before).
+        let lost_send_started_ms = if row.status == OutboxStatus::Sending {
+            Some(doubt_since_ms.unwrap_or(row.updated_at_ms))
+        } else {
+            doubt_since_ms
+        };
         transaction
             .execute_cached(
                 "UPDATE outbox SET status = 'sending', attempts = attempts + 1,
@@ -261,7 +271,7 @@ pub(super) fn outbox_record_attempt(
             transaction
                 .execute_cached(
                     "UPDATE outbox SET status = 'sent', last_error = NULL, lease_until_ms = 0,
-                         updated_at_ms = ?2 WHERE id = ?1",
+                         doubt_since_ms = NULL, updated_at_ms = ?2 WHERE id = ?1",
                     params![attempt.outbox_id, attempt.at_ms],
                 )
                 .map_err(backend)?;
@@ -273,12 +283,27 @@ pub(super) fn outbox_record_attempt(
                 )
                 .map_err(backend)?;
         }
-        AttemptResult::Retry { reason, at_ms } => {
+        AttemptResult::Retry {
+            reason,
+            at_ms,
+            in_doubt,
+        } => {
+            // In doubt since the first send whose outcome is not known (kept over later
+            // ones); an answered failure settles it.
             transaction
                 .execute_cached(
                     "UPDATE outbox SET status = 'failed', last_error = ?2, next_attempt_at_ms = ?3,
-                         lease_until_ms = 0, updated_at_ms = ?4 WHERE id = ?1",
-                    params![attempt.outbox_id, reason, at_ms, attempt.at_ms],
+                         lease_until_ms = 0, updated_at_ms = ?4,
+                         doubt_since_ms = CASE WHEN ?5 THEN coalesce(doubt_since_ms, ?6) END
+                     WHERE id = ?1",
+                    params![
+                        attempt.outbox_id,
+                        reason,
+                        at_ms,
+                        attempt.at_ms,
+                        in_doubt,
+                        attempt.started_ms()
+                    ],
                 )
                 .map_err(backend)?;
         }
@@ -286,7 +311,7 @@ pub(super) fn outbox_record_attempt(
             transaction
                 .execute_cached(
                     "UPDATE outbox SET status = 'dead', last_error = ?2, lease_until_ms = 0,
-                         updated_at_ms = ?3 WHERE id = ?1",
+                         doubt_since_ms = NULL, updated_at_ms = ?3 WHERE id = ?1",
                     params![attempt.outbox_id, reason, attempt.at_ms],
                 )
                 .map_err(backend)?;
