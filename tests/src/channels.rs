@@ -142,3 +142,19 @@ pub async fn only_sent_delivery(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A host config for restart tests: plugins on loopback, deliveries polled and retried
+/// fast, and a 1 s delivery lease, so a restarted host takes over the killed host's send
+/// at once instead of after the default 15 s.
+pub const SHORT_LEASE_HOST_CONFIG: &str = "\n[plugins]\nallow_private_network = true\n\n\
+    [delivery]\npoll_ms = 50\nlease_secs = 1\n\n\
+    [delivery.retry]\nmax_attempts = 6\nbase_delay_ms = 200\nmax_delay_ms = 1000\n";
+
+/// The one attempt in `delivery`'s log (`GET …/deliveries/{id}`) of a row a killed host
+/// had claimed: its send left no attempt, so two claims and one logged attempt.
+pub fn only_attempt_after_restart(delivery: &Value) -> Value {
+    let attempts = delivery["attempts"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 1, "{delivery:#}");
+    assert_eq!(delivery["delivery"]["attempts"], 2, "{delivery:#}");
+    attempts[0].clone()
+}

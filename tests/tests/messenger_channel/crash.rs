@@ -8,12 +8,6 @@ use loa::delivery::dispatcher::ARRIVED_BEFORE_NOTE;
 
 use super::*;
 
-/// [`HOST_CONFIG`] with a 1 s delivery lease: a restarted host takes over the killed
-/// host's send at once instead of after the default 15 s.
-const SHORT_LEASE_HOST_CONFIG: &str = "\n[plugins]\nallow_private_network = true\n\n\
-    [delivery]\npoll_ms = 50\nlease_secs = 1\n\n\
-    [delivery.retry]\nmax_attempts = 6\nbase_delay_ms = 200\nmax_delay_ms = 1000\n";
-
 /// Longer than any test: the killed host never hears back from the stub.
 const HELD: Duration = Duration::from_secs(120);
 
@@ -35,15 +29,6 @@ impl Page {
     }
 }
 
-/// The one attempt of a delivery's log: the killed host's send left none.
-fn only_attempt(delivery: &Value) -> Value {
-    let attempts = delivery["attempts"].as_array().expect("attempts");
-    assert_eq!(attempts.len(), 1, "{delivery:#}");
-    // Two claims: the killed host's and the restarted host's.
-    assert_eq!(delivery["delivery"]["attempts"], 2, "{delivery:#}");
-    attempts[0].clone()
-}
-
 /// The paths of the Conversations API calls, in order.
 fn lookup_paths(page: &Page) -> Vec<String> {
     let lookups = page.graph.lookups();
@@ -56,7 +41,7 @@ fn lookup_paths(page: &Page) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reply_meta_took_before_the_host_was_killed_is_found_and_not_sent_again() {
-    let mut page = Page::start_with(SHORT_LEASE_HOST_CONFIG).await;
+    let mut page = Page::start_with(channels::SHORT_LEASE_HOST_CONFIG).await;
     page.graph.fail_next(1, Fault::TakeAndHold(HELD));
     page.ask("PSID_KIM", "m_crash_taken", "shop có ship COD không?")
         .await;
@@ -72,7 +57,7 @@ async fn a_reply_meta_took_before_the_host_was_killed_is_found_and_not_sent_agai
         page.graph.requests()
     );
     assert_eq!(page.graph.delivered_to("PSID_KIM").len(), 1);
-    let attempt = only_attempt(&delivery);
+    let attempt = channels::only_attempt_after_restart(&delivery);
     assert_eq!(attempt["result"], "sent", "{delivery:#}");
     assert_eq!(attempt["provider_message_id"], json!(taken[0].message_id));
     let response = attempt["provider_response"].as_str().unwrap_or_default();
@@ -104,7 +89,7 @@ async fn a_reply_meta_took_before_the_host_was_killed_is_found_and_not_sent_agai
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reply_meta_never_took_before_the_host_was_killed_is_sent_once_after_restart() {
-    let mut page = Page::start_with(SHORT_LEASE_HOST_CONFIG).await;
+    let mut page = Page::start_with(channels::SHORT_LEASE_HOST_CONFIG).await;
     page.graph.fail_next(1, Fault::Stall(HELD));
     page.ask("PSID_TAM", "m_crash_stalled", "shop có ship COD không?")
         .await;
@@ -126,7 +111,7 @@ async fn a_reply_meta_never_took_before_the_host_was_killed_is_sent_once_after_r
     assert_eq!(page.graph.delivered_to("PSID_TAM").len(), 1);
     // The stalled send and the one after the restart.
     assert_eq!(page.sends().len(), 2, "{:#?}", page.graph.requests());
-    let attempt = only_attempt(&delivery);
+    let attempt = channels::only_attempt_after_restart(&delivery);
     assert_eq!(attempt["result"], "sent", "{delivery:#}");
     assert_eq!(attempt["provider_message_id"], json!(replies[0].message_id));
     let response = attempt["provider_response"].as_str().unwrap_or_default();

@@ -7,12 +7,6 @@ use loa::delivery::dispatcher::ARRIVED_BEFORE_NOTE;
 
 use super::*;
 
-/// [`HOST_CONFIG`] with a 1 s delivery lease: the restarted host takes over the killed
-/// host's send at once instead of after the default 15 s.
-const SHORT_LEASE_HOST_CONFIG: &str = "\n[plugins]\nallow_private_network = true\n\n\
-    [delivery]\npoll_ms = 50\nlease_secs = 1\n\n\
-    [delivery.retry]\nmax_attempts = 6\nbase_delay_ms = 200\nmax_delay_ms = 1000\n";
-
 /// Longer than the test: the killed host never hears back from the stub.
 const HELD: Duration = Duration::from_secs(120);
 
@@ -34,18 +28,9 @@ impl Oa {
     }
 }
 
-/// The one attempt of the delivery log (the killed host's attempt left none).
-fn only_attempt(delivery: &Value) -> Value {
-    let attempts = delivery["attempts"].as_array().expect("attempts");
-    assert_eq!(attempts.len(), 1, "{delivery:#}");
-    // Two claims: the killed host's and the restarted host's.
-    assert_eq!(delivery["delivery"]["attempts"], 2, "{delivery:#}");
-    attempts[0].clone()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reply_zalo_took_before_the_host_was_killed_is_found_and_not_sent_again() {
-    let mut oa = Oa::launch(SHORT_LEASE_HOST_CONFIG, json!({})).await;
+    let mut oa = Oa::launch(channels::SHORT_LEASE_HOST_CONFIG, json!({})).await;
     oa.zalo.fail_next(1, Fault::TakeAndHold(HELD));
     oa.deliver(&text_event(LAN, "msg-crash-taken", COD_QUESTION))
         .await;
@@ -56,7 +41,7 @@ async fn a_reply_zalo_took_before_the_host_was_killed_is_found_and_not_sent_agai
     tokio::time::sleep(AFTER_LEASE).await;
     assert_eq!(oa.sends().len(), 1, "sent again: {:#?}", oa.zalo.requests());
     assert_eq!(oa.zalo.delivered_to(LAN).len(), 1);
-    let attempt = only_attempt(&delivery);
+    let attempt = channels::only_attempt_after_restart(&delivery);
     assert_eq!(attempt["result"], "sent", "{delivery:#}");
     assert_eq!(attempt["provider_message_id"], json!(taken[0].message_id));
     let response = attempt["provider_response"].as_str().unwrap_or_default();
@@ -111,7 +96,7 @@ async fn a_reply_zalo_took_before_the_host_was_killed_is_found_and_not_sent_agai
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reply_zalo_never_took_before_the_host_was_killed_is_sent_once_after_restart() {
-    let mut oa = Oa::launch(SHORT_LEASE_HOST_CONFIG, json!({})).await;
+    let mut oa = Oa::launch(channels::SHORT_LEASE_HOST_CONFIG, json!({})).await;
     oa.zalo.fail_next(1, Fault::Stall(HELD));
     oa.deliver(&text_event(LAN, "msg-crash-stalled", COD_QUESTION))
         .await;
@@ -134,7 +119,7 @@ async fn a_reply_zalo_never_took_before_the_host_was_killed_is_sent_once_after_r
     );
     // The stalled send and the one after the restart.
     assert_eq!(oa.sends().len(), 2, "{:#?}", oa.zalo.requests());
-    let attempt = only_attempt(&delivery);
+    let attempt = channels::only_attempt_after_restart(&delivery);
     assert_eq!(attempt["result"], "sent", "{delivery:#}");
     assert_eq!(attempt["provider_message_id"], json!(replies[0].message_id));
     let response = attempt["provider_response"].as_str().unwrap_or_default();
