@@ -44,6 +44,8 @@ mod plugins;
 mod postgres_only;
 #[path = "store_contract/row_level_security.rs"]
 mod row_level_security;
+#[path = "store_contract/sealed_kv.rs"]
+mod sealed_kv;
 #[path = "store_contract/sealed_secrets.rs"]
 mod sealed_secrets;
 #[path = "store_contract/seed.rs"]

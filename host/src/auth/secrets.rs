@@ -1,6 +1,8 @@
-//! Secrets at rest (plugin API keys, channel tokens): sealed with ChaCha20-Poly1305 under
-//! a key derived from the master key, stored as `enc:v1:<base64(nonce || ciphertext)>`, and
-//! masked in every response: once entered, a secret is never shown again.
+//! Secrets at rest (plugin API keys, channel tokens, plugin key-value values): sealed with
+//! ChaCha20-Poly1305 under a key derived from the master key, stored as
+//! `enc:v1:<base64(nonce || ciphertext)>` (text) or `enc:v1b:` followed by the raw nonce and
+//! ciphertext (bytes), and masked in every response: once entered, a secret is never shown
+//! again.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -11,6 +13,10 @@ use super::master_key::{MasterKey, SECRETS_KEY_LABEL, fill_random};
 
 /// What a sealed value starts with. The version lets a later scheme coexist with this one.
 pub const SEALED_PREFIX: &str = "enc:v1:";
+/// What a sealed byte value starts with. Distinct from [`SEALED_PREFIX`]: the rest is the raw
+/// nonce and ciphertext, not base64, since a byte column needs no text encoding (and base64
+/// would cost a third more space).
+pub const SEALED_BYTES_PREFIX: &[u8] = b"enc:v1b:";
 /// What a response shows instead of a secret, whatever its length (the length is a hint).
 pub const MASKED: &str = "********";
 
@@ -20,7 +26,8 @@ const TAG_LEN: usize = 16;
 /// Why a value could not be sealed or opened.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    /// The stored value is not `enc:v1:` followed by base64 of a nonce and a ciphertext.
+    /// The stored value is not `enc:v1:` followed by base64 of a nonce and a ciphertext (or
+    /// `enc:v1b:` followed by them).
     #[error("stored secret is malformed: {0}")]
     Malformed(&'static str),
     /// The value was changed, or sealed under another master key.
@@ -55,15 +62,7 @@ impl SecretBox {
     /// Encrypts `plaintext` with a fresh random nonce: sealing the same value twice gives
     /// two different strings.
     pub fn seal(&self, plaintext: &str) -> Result<String, SecretError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        fill_random(&mut nonce).map_err(|error| SecretError::Seal(error.to_string()))?;
-        let ciphertext = self
-            .cipher
-            .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
-            .map_err(|_| SecretError::Seal("value too long".to_owned()))?;
-        let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
+        let sealed = self.encrypt(plaintext.as_bytes())?;
         Ok(format!("{SEALED_PREFIX}{}", STANDARD.encode(sealed)))
     }
 
@@ -76,21 +75,63 @@ impl SecretBox {
         let sealed = STANDARD
             .decode(encoded)
             .map_err(|_| SecretError::Malformed("not base64 after enc:v1:"))?;
+        let plaintext = self.decrypt(&sealed)?;
+        // Only seal() writes under this key, and it writes UTF-8.
+        String::from_utf8(plaintext).map_err(|_| SecretError::Malformed("not UTF-8"))
+    }
+
+    /// Encrypts the bytes `plaintext` with a fresh random nonce, as `enc:v1b:` followed by
+    /// the nonce and the ciphertext: sealing the same value twice gives two different results.
+    pub fn seal_bytes(&self, plaintext: &[u8]) -> Result<Vec<u8>, SecretError> {
+        let sealed = self.encrypt(plaintext)?;
+        let mut stored = Vec::with_capacity(SEALED_BYTES_PREFIX.len() + sealed.len());
+        stored.extend_from_slice(SEALED_BYTES_PREFIX);
+        stored.extend_from_slice(&sealed);
+        Ok(stored)
+    }
+
+    /// Decrypts bytes written by [`SecretBox::seal_bytes`]. Bytes without the `enc:v1b:`
+    /// prefix were stored before encryption existed and are returned as they are.
+    pub fn open_bytes(&self, stored: &[u8]) -> Result<Vec<u8>, SecretError> {
+        match stored.strip_prefix(SEALED_BYTES_PREFIX) {
+            Some(sealed) => self.decrypt(sealed),
+            None => Ok(stored.to_vec()),
+        }
+    }
+
+    /// `nonce || ciphertext` of `plaintext` under a fresh random nonce.
+    fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, SecretError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        fill_random(&mut nonce).map_err(|error| SecretError::Seal(error.to_string()))?;
+        let ciphertext = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), plaintext)
+            .map_err(|_| SecretError::Seal("value too long".to_owned()))?;
+        let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&ciphertext);
+        Ok(sealed)
+    }
+
+    /// The plaintext of `nonce || ciphertext`, checking its tag.
+    fn decrypt(&self, sealed: &[u8]) -> Result<Vec<u8>, SecretError> {
         if sealed.len() < NONCE_LEN + TAG_LEN {
             return Err(SecretError::Malformed("too short for a nonce and a tag"));
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        let plaintext = self
-            .cipher
+        self.cipher
             .decrypt(Nonce::from_slice(nonce), ciphertext)
-            .map_err(|_| SecretError::Undecryptable)?;
-        // Only seal() writes under this key, and it writes UTF-8.
-        String::from_utf8(plaintext).map_err(|_| SecretError::Malformed("not UTF-8"))
+            .map_err(|_| SecretError::Undecryptable)
     }
 
     /// Whether `stored` is a sealed value (rather than plaintext from before encryption).
     pub fn is_sealed(stored: &str) -> bool {
         stored.starts_with(SEALED_PREFIX)
+    }
+
+    /// Whether `stored` is sealed bytes (rather than plaintext from before encryption).
+    pub fn is_sealed_bytes(stored: &[u8]) -> bool {
+        stored.starts_with(SEALED_BYTES_PREFIX)
     }
 }
 
@@ -185,6 +226,62 @@ mod tests {
                 "{stored}"
             );
         }
+    }
+
+    #[test]
+    fn sealed_bytes_open_to_the_plaintext_and_hide_it() {
+        let secrets = secret_box(7);
+        let token = b"{\"refresh_token\":\"zalo-rt-1234\"}\x00\xff";
+        let sealed = secrets.seal_bytes(token).expect("seal");
+        assert!(sealed.starts_with(SEALED_BYTES_PREFIX));
+        assert!(SecretBox::is_sealed_bytes(&sealed));
+        assert!(!sealed.windows(5).any(|window| window == b"zalo-"));
+        assert_eq!(secrets.open_bytes(&sealed).expect("open"), token);
+        let empty = secrets.seal_bytes(b"").expect("seal");
+        assert_eq!(secrets.open_bytes(&empty).expect("open"), b"");
+        assert_ne!(
+            secrets.seal_bytes(token).expect("seal"),
+            sealed,
+            "fresh nonce each time"
+        );
+    }
+
+    #[test]
+    fn plaintext_bytes_from_before_encryption_read_as_they_are() {
+        let legacy = b"legacy-token\x00\x01";
+        assert_eq!(secret_box(7).open_bytes(legacy).expect("open"), legacy);
+        assert!(!SecretBox::is_sealed_bytes(legacy));
+        // A sealed string is not sealed bytes: each form has its own prefix.
+        let sealed_text = secret_box(7).seal("x").expect("seal");
+        assert!(!SecretBox::is_sealed_bytes(sealed_text.as_bytes()));
+    }
+
+    #[test]
+    fn tampered_bytes_are_refused() {
+        let secrets = secret_box(7);
+        let sealed = secrets.seal_bytes(b"secret").expect("seal");
+        for index in [SEALED_BYTES_PREFIX.len(), sealed.len() - 1] {
+            // The first byte after the prefix is the nonce, the last the tag.
+            let mut tampered = sealed.clone();
+            tampered[index] ^= 1;
+            assert!(
+                matches!(
+                    secrets.open_bytes(&tampered),
+                    Err(SecretError::Undecryptable)
+                ),
+                "byte {index}"
+            );
+        }
+        assert!(matches!(
+            secret_box(8).open_bytes(&sealed),
+            Err(SecretError::Undecryptable)
+        ));
+        let mut short = SEALED_BYTES_PREFIX.to_vec();
+        short.extend_from_slice(&[0; NONCE_LEN + TAG_LEN - 1]);
+        assert!(matches!(
+            secrets.open_bytes(&short),
+            Err(SecretError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -1,15 +1,18 @@
 //! Secrets at rest in the store: every value of a channel's `secrets`, of a tenant's
-//! plugin `config` and a bot's LLM key is sealed with the host's [`SecretBox`] on write and
-//! opened on read,
-//! so a copy of the database (a backup, a dump, a stolen disk) holds no usable secret.
+//! plugin `config`, a bot's LLM key and every value of a plugin's key-value store (the Zalo
+//! OA plugin keeps its access and refresh tokens there) is sealed with the host's
+//! [`SecretBox`] on write and opened on read, so a copy of the database (a backup, a dump,
+//! a stolen disk) holds no usable secret. Key-value keys stay in the clear: the store lists
+//! them by prefix in SQL, and they name things rather than hold secrets.
 //!
-//! Values written before encryption was configured (no `enc:v1:` prefix) still read as
-//! they are, and are sealed on their next write.
+//! Values written before encryption was configured (no `enc:v1:` or `enc:v1b:` prefix)
+//! still read as they are, and are sealed on their next write.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{StoreError, TenantPluginSettings};
+use super::{KvScope, StoreError, TenantPluginSettings};
 use crate::auth::SecretBox;
 use crate::conversation::model::{Bot, Channel};
 
@@ -60,11 +63,7 @@ impl SecretValues {
                         StoreError::Corrupt(format!("{} '{name}': {error}", whose()))
                     })?,
                     None if SecretBox::is_sealed(&stored) => {
-                        return Err(StoreError::Corrupt(format!(
-                            "{} '{name}' is encrypted, and this loa has no master key to \
-                             open it; configure the key it was sealed with",
-                            whose()
-                        )));
+                        return Err(no_master_key(&whose(), &name));
                     }
                     None => stored,
                 };
@@ -143,6 +142,56 @@ impl SecretValues {
         settings.config = self.open_map(std::mem::take(&mut settings.config), &whose)?;
         Ok(settings)
     }
+
+    /// A plugin's key-value `value` as stored: sealed (borrowed as it is without a key).
+    pub(crate) fn seal_kv_value<'a>(
+        &self,
+        scope: &KvScope,
+        key: &str,
+        value: &'a [u8],
+    ) -> Result<Cow<'a, [u8]>, StoreError> {
+        let Some(secrets) = &self.secrets else {
+            return Ok(Cow::Borrowed(value));
+        };
+        let sealed = secrets.seal_bytes(value).map_err(|error| {
+            StoreError::Backend(format!("{} '{key}': {error}", kv_whose(scope)))
+        })?;
+        Ok(Cow::Owned(sealed))
+    }
+
+    /// A stored key-value value opened: plaintext from before the key reads as it is.
+    pub(crate) fn open_kv_value(
+        &self,
+        scope: &KvScope,
+        key: &str,
+        stored: Vec<u8>,
+    ) -> Result<Vec<u8>, StoreError> {
+        if !SecretBox::is_sealed_bytes(&stored) {
+            return Ok(stored);
+        }
+        match &self.secrets {
+            Some(secrets) => secrets.open_bytes(&stored).map_err(|error| {
+                StoreError::Corrupt(format!("{} '{key}': {error}", kv_whose(scope)))
+            }),
+            None => Err(no_master_key(&kv_whose(scope), key)),
+        }
+    }
+}
+
+/// Names a plugin's key-value store in errors.
+fn kv_whose(scope: &KvScope) -> String {
+    format!(
+        "tenant '{}' plugin '{}' key-value",
+        scope.tenant_id, scope.plugin
+    )
+}
+
+/// A sealed value read by a loa without a master key: it can only be refused.
+fn no_master_key(whose: &str, name: &str) -> StoreError {
+    StoreError::Corrupt(format!(
+        "{whose} '{name}' is encrypted, and this loa has no master key to open it; \
+         configure the key it was sealed with"
+    ))
 }
 
 #[cfg(test)]
@@ -220,5 +269,60 @@ mod tests {
                 .all(|value| SecretBox::is_sealed(value))
         );
         assert_eq!(values.open_settings(sealed).expect("open"), settings);
+    }
+
+    fn kv_scope() -> KvScope {
+        KvScope {
+            tenant_id: "may".into(),
+            plugin: "zalo-oa".into(),
+        }
+    }
+
+    #[test]
+    fn a_sealed_kv_value_hides_the_plaintext_and_opens_to_it() {
+        let values = sealing(4);
+        let sealed = values
+            .seal_kv_value(&kv_scope(), "token", b"rt-5521")
+            .expect("seal")
+            .into_owned();
+        assert!(SecretBox::is_sealed_bytes(&sealed));
+        assert!(!sealed.windows(7).any(|window| window == b"rt-5521"));
+        assert_eq!(
+            values
+                .open_kv_value(&kv_scope(), "token", sealed)
+                .expect("open"),
+            b"rt-5521"
+        );
+        assert_eq!(
+            values
+                .open_kv_value(&kv_scope(), "token", b"legacy".to_vec())
+                .expect("plaintext from before the key"),
+            b"legacy"
+        );
+    }
+
+    #[test]
+    fn without_a_key_kv_values_pass_through_but_sealed_ones_are_refused() {
+        let plain = SecretValues::default();
+        let stored = plain
+            .seal_kv_value(&kv_scope(), "token", b"rt-5521")
+            .expect("seal");
+        assert!(matches!(stored, Cow::Borrowed(b"rt-5521")));
+        let sealed = sealing(4)
+            .seal_kv_value(&kv_scope(), "token", b"rt-5521")
+            .expect("seal")
+            .into_owned();
+        let error = plain
+            .open_kv_value(&kv_scope(), "token", sealed.clone())
+            .expect_err("no key");
+        assert!(
+            matches!(&error, StoreError::Corrupt(message)
+                if message.contains("master key") && message.contains("'token'")),
+            "{error:?}"
+        );
+        let error = sealing(5)
+            .open_kv_value(&kv_scope(), "token", sealed)
+            .expect_err("other key");
+        assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
     }
 }

@@ -1,11 +1,12 @@
 //! The plugin key-value store in PostgreSQL. Every write to a (tenant, plugin) store holds
 //! that store's advisory lock, so quotas count exactly and compare-and-swap is atomic
-//! across host instances.
+//! across host instances. Values are sealed at rest (see `store::sealing`).
 
 use deadpool_postgres::{Client, GenericClient};
 
 use super::error::database;
 use super::statements::{LockSpace, column, execute, limit, lock, query, query_opt};
+use crate::store::sealing::SecretValues;
 use crate::store::{KvQuota, KvScope, StoreError};
 
 const SELECT_VALUE: &str =
@@ -17,6 +18,17 @@ pub(super) async fn get(
     client: &Client,
     scope: &KvScope,
     key: &str,
+    secrets: &SecretValues,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    read_opened(client, scope, key, secrets).await
+}
+
+/// The value of `key`, opened.
+async fn read_opened<C: GenericClient>(
+    client: &C,
+    scope: &KvScope,
+    key: &str,
+    secrets: &SecretValues,
 ) -> Result<Option<Vec<u8>>, StoreError> {
     query_opt(
         client,
@@ -25,6 +37,8 @@ pub(super) async fn get(
     )
     .await?
     .map(|row| column(&row, "value"))
+    .transpose()?
+    .map(|stored| secrets.open_kv_value(scope, key, stored))
     .transpose()
 }
 
@@ -35,16 +49,20 @@ async fn lock_scope<C: GenericClient>(client: &C, scope: &KvScope) -> Result<(),
     lock(client, LockSpace::KeyValue, &key).await
 }
 
-/// Writes under the scope's lock, refusing what would break the quota.
+/// Writes `value` sealed under the scope's lock, refusing what would break the quota.
 async fn write_within_quota<C: GenericClient>(
     client: &C,
     scope: &KvScope,
     key: &str,
     value: &[u8],
     quota: &KvQuota,
+    secrets: &SecretValues,
 ) -> Result<(), StoreError> {
     quota.check_key(key)?;
+    // The quota counts the plaintext, so it means the same with or without a master key
+    // (sealing adds a fixed 36 bytes: prefix, nonce and tag). No quota sums stored bytes.
     quota.check_value(key, value)?;
+    let stored = secrets.seal_kv_value(scope, key, value)?;
     let exists = query_opt(
         client,
         SELECT_VALUE,
@@ -69,7 +87,7 @@ async fn write_within_quota<C: GenericClient>(
         client,
         "INSERT INTO plugin_kv (tenant_id, plugin, key, value) VALUES ($1, $2, $3, $4)
          ON CONFLICT (tenant_id, plugin, key) DO UPDATE SET value = excluded.value",
-        &[&scope.tenant_id, &scope.plugin, &key, &value],
+        &[&scope.tenant_id, &scope.plugin, &key, &&*stored],
     )
     .await?;
     Ok(())
@@ -81,11 +99,12 @@ pub(super) async fn set(
     key: &str,
     value: &[u8],
     quota: &KvQuota,
+    secrets: &SecretValues,
 ) -> Result<(), StoreError> {
     quota.check_key(key)?;
     let transaction = client.transaction().await.map_err(database)?;
     lock_scope(&transaction, scope).await?;
-    write_within_quota(&transaction, scope, key, value, quota).await?;
+    write_within_quota(&transaction, scope, key, value, quota, secrets).await?;
     transaction.commit().await.map_err(database)
 }
 
@@ -131,26 +150,24 @@ pub(super) async fn compare_and_swap(
     expected: Option<&[u8]>,
     new: Option<&[u8]>,
     quota: &KvQuota,
+    secrets: &SecretValues,
 ) -> Result<bool, StoreError> {
     quota.check_key(key)?;
     // Under the scope's lock nobody else writes between the read and the write, so two
     // instances cannot both see the old value and both swap (a Zalo refresh token must
-    // be spent once).
+    // be spent once). The value is compared opened, still under the lock: a sealed value
+    // has a random nonce, so its stored bytes never equal another sealing of the same
+    // plaintext.
     let transaction = client.transaction().await.map_err(database)?;
     lock_scope(&transaction, scope).await?;
-    let current: Option<Vec<u8>> = query_opt(
-        &transaction,
-        SELECT_VALUE,
-        &[&scope.tenant_id, &scope.plugin, &key],
-    )
-    .await?
-    .map(|row| column(&row, "value"))
-    .transpose()?;
+    let current = read_opened(&transaction, scope, key, secrets).await?;
     if current.as_deref() != expected {
         return Ok(false);
     }
     match new {
-        Some(value) => write_within_quota(&transaction, scope, key, value, quota).await?,
+        Some(value) => {
+            write_within_quota(&transaction, scope, key, value, quota, secrets).await?;
+        }
         None => {
             execute(
                 &transaction,

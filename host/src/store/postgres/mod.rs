@@ -66,7 +66,7 @@ pub struct PostgresStore {
     target: String,
     /// How to connect, for the live relay's own listening connection.
     config: tokio_postgres::Config,
-    /// Seals channel secrets and plugin config values at rest.
+    /// Seals channel secrets, plugin config and key-value values at rest.
     secrets: SecretValues,
 }
 
@@ -114,8 +114,8 @@ impl PostgresStore {
         Ok(store)
     }
 
-    /// Seals channel secrets and plugin config values with `secrets` on write and opens
-    /// them on read. Without it they are stored as given.
+    /// Seals channel secrets, plugin config and key-value values with `secrets` on write
+    /// and opens them on read. Without it they are stored as given.
     pub fn with_secrets(mut self, secrets: Arc<SecretBox>) -> Self {
         self.secrets = SecretValues::new(secrets);
         self
@@ -211,7 +211,7 @@ impl Store for PostgresStore {
     }
 
     async fn kv_get(&self, scope: &KvScope, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        kv::get(&self.client().await?, scope, key).await
+        kv::get(&self.client().await?, scope, key, &self.secrets).await
     }
 
     async fn kv_set(
@@ -221,7 +221,15 @@ impl Store for PostgresStore {
         value: &[u8],
         quota: &KvQuota,
     ) -> Result<(), StoreError> {
-        kv::set(&mut self.client().await?, scope, key, value, quota).await
+        kv::set(
+            &mut self.client().await?,
+            scope,
+            key,
+            value,
+            quota,
+            &self.secrets,
+        )
+        .await
     }
 
     async fn kv_delete(&self, scope: &KvScope, key: &str) -> Result<(), StoreError> {
@@ -246,6 +254,6 @@ impl Store for PostgresStore {
         quota: &KvQuota,
     ) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
-        kv::compare_and_swap(&mut client, scope, key, expected, new, quota).await
+        kv::compare_and_swap(&mut client, scope, key, expected, new, quota, &self.secrets).await
     }
 }

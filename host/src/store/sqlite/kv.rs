@@ -1,15 +1,18 @@
-//! The plugin key-value store in SQLite, with quotas checked in the same transaction.
+//! The plugin key-value store in SQLite, with quotas checked in the same transaction and
+//! values sealed at rest (see `store::sealing`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::backend;
 use super::cached::CachedStatements;
+use crate::store::sealing::SecretValues;
 use crate::store::{KvQuota, KvScope, StoreError};
 
 pub(super) fn get(
     connection: &mut Connection,
     scope: &KvScope,
     key: &str,
+    secrets: &SecretValues,
 ) -> Result<Option<Vec<u8>>, StoreError> {
     connection
         .prepare_cached(
@@ -22,19 +25,25 @@ pub(super) fn get(
                 })
                 .optional()
         })
-        .map_err(backend)
+        .map_err(backend)?
+        .map(|stored| secrets.open_kv_value(scope, key, stored))
+        .transpose()
 }
 
-/// Writes inside an open transaction, refusing what would break the quota.
+/// Writes `value` sealed inside an open transaction, refusing what would break the quota.
 fn write_within_quota(
     transaction: &Connection,
     scope: &KvScope,
     key: &str,
     value: &[u8],
     quota: &KvQuota,
+    secrets: &SecretValues,
 ) -> Result<(), StoreError> {
     quota.check_key(key)?;
+    // The quota counts the plaintext, so it means the same with or without a master key
+    // (sealing adds a fixed 36 bytes: prefix, nonce and tag). No quota sums stored bytes.
     quota.check_value(key, value)?;
+    let stored = secrets.seal_kv_value(scope, key, value)?;
     let exists: bool = transaction
         .query_row_cached(
             "SELECT EXISTS(SELECT 1 FROM plugin_kv WHERE tenant_id = ?1 AND plugin = ?2 AND key = ?3)",
@@ -56,7 +65,7 @@ fn write_within_quota(
         .execute_cached(
             "INSERT INTO plugin_kv (tenant_id, plugin, key, value) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (tenant_id, plugin, key) DO UPDATE SET value = excluded.value",
-            params![scope.tenant_id, scope.plugin, key, value],
+            params![scope.tenant_id, scope.plugin, key, &*stored],
         )
         .map_err(backend)?;
     Ok(())
@@ -68,9 +77,10 @@ pub(super) fn set(
     key: &str,
     value: &[u8],
     quota: &KvQuota,
+    secrets: &SecretValues,
 ) -> Result<(), StoreError> {
     let transaction = connection.savepoint().map_err(backend)?;
-    write_within_quota(&transaction, scope, key, value, quota)?;
+    write_within_quota(&transaction, scope, key, value, quota, secrets)?;
     transaction.commit().map_err(backend)
 }
 
@@ -120,6 +130,7 @@ pub(super) fn compare_and_swap(
     expected: Option<&[u8]>,
     new: Option<&[u8]>,
     quota: &KvQuota,
+    secrets: &SecretValues,
 ) -> Result<bool, StoreError> {
     quota.check_key(key)?;
     // The writer's batch took the write lock before this read (BEGIN IMMEDIATE), so two
@@ -134,11 +145,16 @@ pub(super) fn compare_and_swap(
         )
         .optional()
         .map_err(backend)?;
+    // Compared opened, still under the write lock: a sealed value has a random nonce, so
+    // its stored bytes never equal another sealing of the same plaintext.
+    let current = current
+        .map(|stored| secrets.open_kv_value(scope, key, stored))
+        .transpose()?;
     if current.as_deref() != expected {
         return Ok(false);
     }
     match new {
-        Some(value) => write_within_quota(&transaction, scope, key, value, quota)?,
+        Some(value) => write_within_quota(&transaction, scope, key, value, quota, secrets)?,
         None => {
             transaction
                 .execute_cached(

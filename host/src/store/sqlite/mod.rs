@@ -49,7 +49,7 @@ pub struct SqliteStore {
     /// `None` for an in-memory database (a second connection would see another database):
     /// its reads run on the writer.
     readers: Option<Readers>,
-    /// Seals channel secrets and plugin config values at rest.
+    /// Seals channel secrets, plugin config and key-value values at rest.
     secrets: SecretValues,
 }
 
@@ -108,8 +108,8 @@ impl SqliteStore {
         Ok(connection)
     }
 
-    /// Seals channel secrets and plugin config values with `secrets` on write and opens
-    /// them on read. Without it they are stored as given.
+    /// Seals channel secrets, plugin config and key-value values with `secrets` on write
+    /// and opens them on read. Without it they are stored as given.
     pub fn with_secrets(mut self, secrets: Arc<SecretBox>) -> Self {
         self.secrets = SecretValues::new(secrets);
         self
@@ -237,8 +237,8 @@ impl Store for SqliteStore {
     }
 
     async fn kv_get(&self, scope: &KvScope, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let (scope, key) = (scope.clone(), key.to_owned());
-        self.read_short(move |connection| kv::get(connection, &scope, &key))
+        let (scope, key, secrets) = (scope.clone(), key.to_owned(), self.secrets.clone());
+        self.read_short(move |connection| kv::get(connection, &scope, &key, &secrets))
             .await
     }
 
@@ -250,7 +250,8 @@ impl Store for SqliteStore {
         quota: &KvQuota,
     ) -> Result<(), StoreError> {
         let (scope, key, value, quota) = (scope.clone(), key.to_owned(), value.to_vec(), *quota);
-        self.with(move |connection| kv::set(connection, &scope, &key, &value, &quota))
+        let secrets = self.secrets.clone();
+        self.with(move |connection| kv::set(connection, &scope, &key, &value, &quota, &secrets))
             .await
     }
 
@@ -281,6 +282,7 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         let (scope, key, quota) = (scope.clone(), key.to_owned(), *quota);
         let (expected, new) = (expected.map(<[u8]>::to_vec), new.map(<[u8]>::to_vec));
+        let secrets = self.secrets.clone();
         self.with(move |connection| {
             kv::compare_and_swap(
                 connection,
@@ -289,6 +291,7 @@ impl Store for SqliteStore {
                 expected.as_deref(),
                 new.as_deref(),
                 &quota,
+                &secrets,
             )
         })
         .await
