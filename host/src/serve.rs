@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthService;
 use crate::config::HostConfig;
+use crate::conversation::channel_directory::ChannelDirectory;
 use crate::conversation::handover::desk::HandoverDesk;
 use crate::conversation::handover::timers;
 use crate::conversation::live::LiveHub;
@@ -51,6 +52,7 @@ pub async fn serve(
     let live = LiveHub::new();
     let inbox_wake = Arc::new(Notify::new());
     let outbox_wake = Arc::new(Notify::new());
+    let channels = Arc::new(ChannelDirectory::new(Arc::clone(&store)));
     let turns = Arc::new(TurnRunner::new(
         Arc::clone(&store),
         plugins.clone(),
@@ -58,6 +60,7 @@ pub async fn serve(
         Arc::clone(&outbox_wake),
         knowledge.clone(),
         crate::llm::LlmClient::new(&config.llm),
+        Arc::clone(&channels),
     ));
     // Workers stop on their own token, cancelled only after HTTP stopped accepting, so
     // every message acknowledged to a visitor is still picked up before exit.
@@ -87,6 +90,7 @@ pub async fn serve(
         Arc::clone(&live),
         config.delivery.clone(),
         outbox_wake,
+        Arc::clone(&channels),
     );
     let work = WorkRuntime::start().map_err(ServeError::WorkRuntime)?;
     let workers_task = work.spawn(workers.run(work_shutdown.clone()));
@@ -111,6 +115,7 @@ pub async fn serve(
             &config.http.rate_limits,
         )),
         auth,
+        channels,
         shutdown: shutdown.clone(),
     };
     let app = router(state, &config.http);

@@ -315,6 +315,53 @@ async fn a_button_press_is_answered_and_handled_as_its_payload() {
     assert!(sent[0].text().starts_with(COD_ANSWER_START), "{sent:#?}");
 }
 
+/// Webhooks find their channel in a cache; a change made through the admin API must still
+/// apply to the very next update, not seconds later.
+#[tokio::test]
+async fn a_secret_changed_or_a_channel_switched_off_applies_to_the_next_update() {
+    let shop = Shop::start().await;
+    shop.deliver(&text_update(10, CHAT, COD_QUESTION)).await;
+    let path = format!("/v1/tenants/may/channels/{CHANNEL}");
+    let rotated = "tg-hook_secret-rotated";
+    let changed = shop
+        .api(
+            "PATCH",
+            &path,
+            Some(&json!({"secrets": {"webhook_secret": rotated}})),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    let json = ("content-type", "application/json");
+    let update = |id: i64| text_update(id, CHAT, COD_QUESTION).to_string().into_bytes();
+    let old = [json, ("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)];
+    let refused = shop.post_hook(CHANNEL, &old, update(11)).await;
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    assert_eq!(error_code(&refused), "invalid_secret_token");
+    let new = [json, ("X-Telegram-Bot-Api-Secret-Token", rotated)];
+    let accepted = shop.post_hook(CHANNEL, &new, update(12)).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+    // Both answers out before the channel goes off (a switched-off channel sends nothing).
+    shop.messages_in_chat(CHAT, 2).await;
+
+    let off = shop
+        .api("PATCH", &path, Some(&json!({"enabled": false})))
+        .await;
+    assert_eq!(off.status, 200, "{}", off.text());
+    let gone = shop.post_hook(CHANNEL, &new, update(13)).await;
+    assert_eq!(gone.status, 410, "{}", gone.text());
+    assert_eq!(error_code(&gone), "channel_disabled");
+
+    // Updates 10 and 12 were answered; 11 and 13 left no trace.
+    assert_eq!(shop.telegram.messages_to(CHAT).len(), 2);
+    let inbound = shop
+        .messages()
+        .await
+        .into_iter()
+        .filter(|message| message["direction"] == "inbound")
+        .count();
+    assert_eq!(inbound, 2);
+}
+
 #[path = "telegram_channel/delivery.rs"]
 mod delivery;
 #[path = "telegram_channel/proactive.rs"]

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod bot_plugins;
 pub mod cache;
+pub mod channel_directory;
 pub mod choices;
 pub mod content;
 pub mod handover;

@@ -10,10 +10,11 @@ use tokio::sync::Notify;
 
 use super::agent::Agent;
 use super::cache::TtlCache;
+use super::channel_directory::ChannelDirectory;
 use super::handover::{Notice, Trigger, notice, phrases, too_many_misses};
 use super::live::{LiveEvent, LiveHub};
 use super::middleware::{InboundDecision, MiddlewareChain, call_context};
-use super::model::{Bot, Channel, ChannelKind, NewMessage, Sender, SessionState, TurnDecision};
+use super::model::{Bot, ChannelKind, NewMessage, Sender, SessionState, TurnDecision};
 use super::orchestrator::Orchestrator;
 use super::pipeline::now_ms;
 use super::{Content, InboundEvent, InboundKind};
@@ -43,18 +44,18 @@ pub struct TurnRunner {
     live: Arc<LiveHub>,
     outbox_wake: Arc<Notify>,
     bots: TtlCache<Bot>,
-    channels: TtlCache<Channel>,
+    channels: Arc<ChannelDirectory>,
 }
 
-/// How long a bot's or channel's settings are trusted before they are read again. 5 s: an
-/// admin's change applies almost at once; a busy bot does not read them on every message.
+/// How long a bot's settings are trusted before they are read again. 5 s: an admin's
+/// change applies almost at once; a busy bot does not read them on every message.
 const SETTINGS_TTL: Duration = Duration::from_secs(5);
 
 impl TurnRunner {
     /// A runner writing to `store`, announcing to `live`, waking the dispatcher with
     /// `outbox_wake`. Without `plugins`, bots run no middleware and their LLM gets no tools;
     /// without `knowledge`, only exact FAQ matches answer; bots with an LLM reach it
-    /// through `llm`.
+    /// through `llm`; channels are looked up in `channels`.
     pub fn new(
         store: Arc<dyn Store>,
         plugins: Option<Arc<PluginRegistry>>,
@@ -62,6 +63,7 @@ impl TurnRunner {
         outbox_wake: Arc<Notify>,
         knowledge: Option<Arc<Knowledge>>,
         llm: LlmClient,
+        channels: Arc<ChannelDirectory>,
     ) -> Self {
         Self {
             orchestrator: Orchestrator::new(Arc::clone(&store), knowledge)
@@ -71,7 +73,7 @@ impl TurnRunner {
             live,
             outbox_wake,
             bots: TtlCache::new(SETTINGS_TTL),
-            channels: TtlCache::new(SETTINGS_TTL),
+            channels,
         }
     }
 
@@ -93,13 +95,9 @@ impl TurnRunner {
         let started = Instant::now();
         let inbound: InboundEvent = serde_json::from_str(&event.payload)
             .map_err(|error| TurnError::Unprocessable(format!("payload: {error}")))?;
-        let channel = self
-            .channels
-            .get_or_load(&event.channel_id, self.store.channel(&event.channel_id))
-            .await?
-            .ok_or_else(|| {
-                TurnError::Unprocessable(format!("channel '{}' is gone", event.channel_id))
-            })?;
+        let channel = self.channels.get(&event.channel_id).await?.ok_or_else(|| {
+            TurnError::Unprocessable(format!("channel '{}' is gone", event.channel_id))
+        })?;
         let bot = self
             .bots
             .get_or_load(&channel.bot_id, self.store.bot(&channel.bot_id))

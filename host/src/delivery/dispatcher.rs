@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::retry::RetryPolicy;
 use super::shaping::shape;
+use crate::conversation::channel_directory::ChannelDirectory;
 use crate::conversation::live::{LiveEvent, LiveHub};
 use crate::conversation::model::PHONE_PREFIX;
 use crate::conversation::model::{Channel, ChannelKind};
@@ -61,18 +62,24 @@ pub struct Dispatcher {
     live: Arc<LiveHub>,
     config: DeliveryConfig,
     wake: Arc<Notify>,
+    /// Where each row's channel is looked up (one store read per channel per few seconds,
+    /// not per send).
+    channels: Arc<ChannelDirectory>,
 }
 
 impl Dispatcher {
-    /// A dispatcher over `store`, woken early by `wake` (notified when a turn commits).
+    /// A dispatcher over `store`, woken early by `wake` (notified when a turn commits),
+    /// finding channels in `channels`.
     pub fn new(
         store: Arc<dyn Store>,
         plugins: Option<Arc<PluginRegistry>>,
         live: Arc<LiveHub>,
         config: DeliveryConfig,
         wake: Arc<Notify>,
+        channels: Arc<ChannelDirectory>,
     ) -> Self {
         Self {
+            channels,
             store,
             plugins,
             live,
@@ -183,7 +190,7 @@ impl Dispatcher {
 
     async fn send(&self, item: &OutboxItem) -> Result<Sent, StoreError> {
         let row = &item.row;
-        let Some(channel) = self.store.channel(&row.channel_id).await? else {
+        let Some(channel) = self.channels.get(&row.channel_id).await? else {
             return Ok(dead(format!(
                 "channel '{}' no longer exists",
                 row.channel_id

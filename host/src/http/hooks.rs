@@ -33,11 +33,7 @@ pub async fn webhook(
         ApiError::new(rejection.status(), "bad_body", rejection.body_text())
     })?;
     let unknown = || ApiError::not_found("channel_not_found", format!("no channel '{channel_id}'"));
-    let channel = state
-        .store
-        .channel(&channel_id)
-        .await?
-        .ok_or_else(unknown)?;
+    let channel = state.channels.get(&channel_id).await?.ok_or_else(unknown)?;
     let ChannelKind::Plugin { plugin } = &channel.kind else {
         return Err(unknown());
     };

@@ -26,6 +26,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
+use crate::conversation::channel_directory::ChannelDirectory;
 use crate::conversation::live::LiveHub;
 use crate::plugins::registry::PluginRegistry;
 use crate::store::Store;
@@ -90,6 +91,9 @@ pub struct AppState {
     pub limits: Arc<limits::RateLimits>,
     /// Logins, tokens and API keys of the admin API.
     pub auth: Arc<crate::auth::AuthService>,
+    /// Channels by id, cached a few seconds (webhooks look theirs up on every request);
+    /// the admin API drops a channel it changes.
+    pub channels: Arc<ChannelDirectory>,
     /// Cancelled when the host starts shutting down.
     pub shutdown: CancellationToken,
 }

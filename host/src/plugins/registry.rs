@@ -4,19 +4,34 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::call::{BindOptions, TenantPlugin};
 use super::engine::PluginEngine;
 use super::error::PluginLoadError;
 use super::loaded::LoadedPlugin;
 use super::manifest::{Manifest, PluginDir};
-use crate::store::{InstalledPlugin, TenantPluginSettings};
+use crate::conversation::cache::TtlCache;
+use crate::store::{InstalledPlugin, StoreError, TenantPluginSettings};
+
+/// How long a tenant's settings of a plugin are trusted before they are read again. Every
+/// webhook, send and turn binds a plugin; 5 s spares them a store read (and the opening of
+/// the sealed config) each, while a change made elsewhere (the CLI, another instance)
+/// applies within seconds. This process's admin API drops its entry at once.
+const SETTINGS_TTL: Duration = Duration::from_secs(5);
 
 /// Where installed plugins live and the ones loaded so far.
 pub struct PluginRegistry {
     engine: Arc<PluginEngine>,
     root: PathBuf,
     loaded: Mutex<HashMap<(String, semver::Version), Arc<LoadedPlugin>>>,
+    /// Tenants' settings of plugins, by [`settings_key`].
+    settings: TtlCache<TenantPluginSettings>,
+}
+
+/// The settings cache's key of a (tenant, plugin): a NUL cannot occur in either name.
+fn settings_key(tenant_id: &str, plugin: &str) -> String {
+    format!("{tenant_id}\0{plugin}")
 }
 
 impl PluginRegistry {
@@ -31,6 +46,7 @@ impl PluginRegistry {
             engine,
             root: data_dir.join("plugins"),
             loaded: Mutex::default(),
+            settings: TtlCache::new(SETTINGS_TTL),
         }
     }
 
@@ -176,12 +192,32 @@ impl PluginRegistry {
         version: Option<&semver::Version>,
         config: &BTreeMap<String, String>,
     ) -> Result<Option<TenantPlugin>, PluginLoadError> {
-        match self.engine.store().tenant_plugin(tenant_id, name).await? {
+        match self.tenant_settings(tenant_id, name).await? {
             Some(settings) if settings.enabled => self
-                .bind_settings(settings, name, version, config)
+                .bind_settings(&settings, name, version, config)
                 .map(Some),
             _ => Ok(None),
         }
+    }
+
+    /// A tenant's settings of a plugin, from the cache when read in the last 5 s.
+    async fn tenant_settings(
+        &self,
+        tenant_id: &str,
+        name: &str,
+    ) -> Result<Option<Arc<TenantPluginSettings>>, StoreError> {
+        self.settings
+            .get_or_load(
+                &settings_key(tenant_id, name),
+                self.engine.store().tenant_plugin(tenant_id, name),
+            )
+            .await
+    }
+
+    /// Drops the cached settings of a (tenant, plugin) after this process changed them, so
+    /// the next call uses the change.
+    pub fn forget_settings(&self, tenant_id: &str, name: &str) {
+        self.settings.invalidate(&settings_key(tenant_id, name));
     }
 
     /// The plugin with the tenant's settings, with a version pin and config keys on top
@@ -194,31 +230,36 @@ impl PluginRegistry {
         config: &BTreeMap<String, String>,
     ) -> Result<TenantPlugin, PluginLoadError> {
         let settings = self
-            .engine
-            .store()
-            .tenant_plugin(tenant_id, name)
+            .tenant_settings(tenant_id, name)
             .await?
-            .unwrap_or_else(|| TenantPluginSettings {
-                tenant_id: tenant_id.to_owned(),
-                plugin: name.to_owned(),
-                ..TenantPluginSettings::default()
+            .unwrap_or_else(|| {
+                Arc::new(TenantPluginSettings {
+                    tenant_id: tenant_id.to_owned(),
+                    plugin: name.to_owned(),
+                    ..TenantPluginSettings::default()
+                })
             });
-        self.bind_settings(settings, name, version, config)
+        self.bind_settings(&settings, name, version, config)
     }
 
+    /// Binds with `config` on top of the settings' config (a copy only when there is any).
     fn bind_settings(
         &self,
-        mut settings: TenantPluginSettings,
+        settings: &TenantPluginSettings,
         name: &str,
         version: Option<&semver::Version>,
         config: &BTreeMap<String, String>,
     ) -> Result<TenantPlugin, PluginLoadError> {
+        let plugin = self.get(name, version.or(settings.pinned_version.as_ref()))?;
+        if config.is_empty() {
+            return Ok(self.engine.bind(plugin, settings, BindOptions::default()));
+        }
+        let mut settings = settings.clone();
         settings.config.extend(
             config
                 .iter()
                 .map(|(key, value)| (key.clone(), value.clone())),
         );
-        let plugin = self.get(name, version.or(settings.pinned_version.as_ref()))?;
         Ok(self.engine.bind(plugin, &settings, BindOptions::default()))
     }
 }
@@ -234,6 +275,63 @@ mod tests {
         let engine = PluginEngine::new(crate::config::PluginHostConfig::default(), store, None)
             .expect("engine");
         PluginRegistry::new(engine, data_dir)
+    }
+
+    #[tokio::test]
+    async fn a_tenants_settings_are_read_once_until_forgotten() {
+        let data = tempfile::tempdir().expect("temp dir");
+        let registry = registry(data.path());
+        let store = registry.engine().store();
+        let mut settings = TenantPluginSettings {
+            tenant_id: "may".into(),
+            plugin: "catalog".into(),
+            enabled: true,
+            ..TenantPluginSettings::default()
+        };
+        let enabled = |read: Option<Arc<TenantPluginSettings>>| read.map(|read| read.enabled);
+        assert_eq!(
+            enabled(
+                registry
+                    .tenant_settings("may", "catalog")
+                    .await
+                    .expect("read")
+            ),
+            None,
+            "nothing stored yet"
+        );
+        store.put_tenant_plugin(&settings).await.expect("put");
+        // An absent entry was not remembered: the new settings are read at once.
+        assert_eq!(
+            enabled(
+                registry
+                    .tenant_settings("may", "catalog")
+                    .await
+                    .expect("read")
+            ),
+            Some(true)
+        );
+        settings.enabled = false;
+        store.put_tenant_plugin(&settings).await.expect("put");
+        assert_eq!(
+            enabled(
+                registry
+                    .tenant_settings("may", "catalog")
+                    .await
+                    .expect("read")
+            ),
+            Some(true),
+            "a change made behind the registry's back shows after the TTL"
+        );
+        registry.forget_settings("may", "catalog");
+        assert_eq!(
+            enabled(
+                registry
+                    .tenant_settings("may", "catalog")
+                    .await
+                    .expect("read")
+            ),
+            Some(false)
+        );
     }
 
     fn write_manifest(data_dir: &Path, version: &str, secret_key: &str) {

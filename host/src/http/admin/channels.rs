@@ -308,6 +308,7 @@ async fn update(
     };
     if enabled != old.enabled || !changed_keys.is_empty() {
         state.store.put_channel(&channel).await?;
+        state.channels.forget(&channel.id);
         tracing::info!(tenant = %access.tenant_id, channel = %channel.id, enabled, secrets_changed = changed_keys.set.len() + changed_keys.removed.len(), "channel updated");
         let mut detail = json!({
             "secrets_set": changed_keys.set,
@@ -374,6 +375,7 @@ async fn delete(
     if !deleted {
         return Err(channel_not_found(&access.tenant_id, &channel_id));
     }
+    state.channels.forget(&channel_id);
     tracing::info!(tenant = %access.tenant_id, channel = %channel_id, "channel deleted");
     audit::by(
         &state,

@@ -254,6 +254,7 @@ async fn configure(
         breaker: stored.breaker.clone(),
     };
     state.store.put_tenant_plugin(&settings).await?;
+    registry.forget_settings(&access.tenant_id, &name);
     tracing::info!(tenant = %access.tenant_id, plugin = %name, enabled = settings.enabled, pinned = ?settings.pinned_version, "plugin configured");
     audit::by(
         &state,
