@@ -14,6 +14,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::text::cut_chars;
+use crate::{kv, log};
 
 /// How much of the providers' answers the delivery log is handed, in characters.
 pub const MAX_KEPT_RESPONSE_CHARS: usize = 2000;
@@ -90,6 +91,42 @@ impl Progress {
                 ))
             }
         }
+    }
+}
+
+// The record is a help, not a must: if the store fails, the retry sends the whole reply
+// again (a repeated part beats a lost reply), so failures below are only logged.
+
+/// The record stored under `key`, `None` when there is none or it cannot be read.
+pub fn load(key: &str) -> Option<Progress> {
+    kv::get_json(key)
+        .inspect_err(|error| {
+            log::warn(
+                "cannot read send progress",
+                &[("error", &error.to_string())],
+            )
+        })
+        .ok()
+        .flatten()
+}
+
+/// Stores `progress` under `key`.
+pub fn save(key: &str, progress: &Progress) {
+    if let Err(error) = kv::set_json(key, progress) {
+        log::warn(
+            "cannot record send progress",
+            &[("error", &error.to_string())],
+        );
+    }
+}
+
+/// Removes the record under `key`: the message is out, or failed for good.
+pub fn forget(key: &str) {
+    if let Err(error) = kv::delete(key) {
+        log::warn(
+            "cannot clear send progress",
+            &[("error", &error.to_string())],
+        );
     }
 }
 

@@ -72,6 +72,16 @@ impl DeliveryError {
         }
     }
 
+    /// The same error saying how far a reply in `total` parts got before it (`sent` parts
+    /// out), so the delivery log tells what the customer already has. A one-part reply's
+    /// error is left as it is.
+    pub fn with_parts_sent(self, sent: usize, total: usize) -> Self {
+        if total < 2 {
+            return self;
+        }
+        self.map_reason(|reason| format!("{reason} ({sent} of {total} parts sent)"))
+    }
+
     /// This error as `in-doubt` when it is `transient` and `may_have_arrived` (usually
     /// [`HttpError::may_have_arrived`](crate::http::HttpError::may_have_arrived) of the
     /// failed send): the host then asks `check-sent` before sending again, so a message
@@ -111,6 +121,17 @@ impl PluginError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_of_a_multi_part_reply_says_how_far_it_got() {
+        let error = DeliveryError::Permanent("window".into()).with_parts_sent(1, 3);
+        assert_eq!(
+            error,
+            DeliveryError::Permanent("window (1 of 3 parts sent)".into())
+        );
+        let single = DeliveryError::Permanent("window".into()).with_parts_sent(0, 1);
+        assert_eq!(single, DeliveryError::Permanent("window".into()));
+    }
 
     #[test]
     fn tool_spec_new_serializes_the_schema() {

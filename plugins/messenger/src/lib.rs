@@ -21,7 +21,7 @@ use loa_sdk::serde_json::{Value, json};
 use loa_sdk::{
     ChannelAdapter, ChannelCapabilities, ConversationRef, DeliveryError, DeliveryReceipt,
     HttpRequest, Message, PluginError, SendCheck, TransientFailure, UnfinishedSend, WebhookOutcome,
-    clock, config, kv, log,
+    clock, config, log,
 };
 
 use crate::graph::Accepted;
@@ -170,7 +170,7 @@ fn send_parts(
     let several = parts.len() > 1;
     let fingerprint = progress::fingerprint(recipient, parts);
     let mut progress = if several {
-        Progress::resume(load_progress(key), fingerprint, started)
+        Progress::resume(progress::load(key), fingerprint, started)
     } else {
         Progress::start(fingerprint)
     };
@@ -199,21 +199,21 @@ fn send_parts(
             Ok(Accepted { message_id, raw }) => {
                 progress.record(message_id, raw, clock::now_ms());
                 if several && progress.sent < parts.len() {
-                    save_progress(key, &progress);
+                    progress::save(key, &progress);
                 }
             }
             Err(error) => {
-                let error = with_parts_sent(error, progress.sent, parts.len());
+                let error = error.with_parts_sent(progress.sent, parts.len());
                 // A retry resumes from the record; after a permanent failure none comes.
                 if several && matches!(error, DeliveryError::Permanent(_)) {
-                    forget_progress(key);
+                    progress::forget(key);
                 }
                 return Err(error);
             }
         }
     }
     if several {
-        forget_progress(key);
+        progress::forget(key);
     }
     Ok(DeliveryReceipt {
         provider_message_id: progress.last_message_id.clone(),
@@ -247,47 +247,6 @@ fn post_part(
     )
 }
 
-/// The reason says how much of a multi-part reply the customer already got.
-fn with_parts_sent(error: DeliveryError, sent: usize, total: usize) -> DeliveryError {
-    if total < 2 {
-        return error;
-    }
-    error.map_reason(|reason| format!("{reason} ({sent} of {total} parts sent)"))
-}
-
-// The record is a help, not a must: if the store fails, the retry sends the whole reply
-// again (a repeated part beats a lost reply), so failures are only logged.
-
-fn load_progress(key: &str) -> Option<Progress> {
-    kv::get_json(key)
-        .inspect_err(|error| {
-            log::warn(
-                "cannot read send progress",
-                &[("error", &error.to_string())],
-            )
-        })
-        .ok()
-        .flatten()
-}
-
-fn save_progress(key: &str, progress: &Progress) {
-    if let Err(error) = kv::set_json(key, progress) {
-        log::warn(
-            "cannot record send progress",
-            &[("error", &error.to_string())],
-        );
-    }
-}
-
-fn forget_progress(key: &str) {
-    if let Err(error) = kv::delete(key) {
-        log::warn(
-            "cannot clear send progress",
-            &[("error", &error.to_string())],
-        );
-    }
-}
-
 loa_sdk::export_channel!(Messenger);
 
 #[cfg(test)]
@@ -301,16 +260,5 @@ mod tests {
         assert_eq!(capabilities.max_buttons, 3);
         assert!(capabilities.quick_replies && capabilities.buttons);
         assert!(capabilities.cards && capabilities.attachments);
-    }
-
-    #[test]
-    fn a_failure_of_a_multi_part_reply_says_how_far_it_got() {
-        let error = with_parts_sent(DeliveryError::Permanent("window".into()), 1, 3);
-        assert_eq!(
-            error,
-            DeliveryError::Permanent("window (1 of 3 parts sent)".into())
-        );
-        let single = with_parts_sent(DeliveryError::Permanent("window".into()), 0, 1);
-        assert_eq!(single, DeliveryError::Permanent("window".into()));
     }
 }

@@ -187,14 +187,14 @@ fn send_calls(
                     ],
                 );
                 if tracked && matches!(error, DeliveryError::Permanent(_)) {
-                    forget_progress(&key);
+                    loa_sdk::progress::forget(&key);
                 }
                 return Err(in_part(error, index + 1, total));
             }
         }
     }
     if tracked {
-        forget_progress(&key);
+        loa_sdk::progress::forget(&key);
     }
     Ok(DeliveryReceipt {
         provider_message_id: last
@@ -266,15 +266,6 @@ fn api_base_url() -> String {
         .trim()
         .trim_end_matches('/')
         .to_owned()
-}
-
-fn forget_progress(key: &str) {
-    if let Err(error) = kv::delete(key) {
-        log::warn(
-            "send progress not removed",
-            &[("error", &error.to_string())],
-        );
-    }
 }
 
 /// `error`, saying which part of a message in several parts failed.

@@ -10,7 +10,6 @@ use loa_sdk::{ConversationRef, DeliveryError, Message, SendCheck, UnfinishedSend
 
 use crate::credentials::Credentials;
 use crate::history::{self, Logged, PageError, Scan, Sought};
-use crate::outbound::forget_progress;
 use crate::render;
 use crate::settings::Settings;
 use crate::token::TokenRecord;
@@ -72,7 +71,7 @@ pub fn look_up_sent(
                 // The send got to its end at Zalo: a record of its parts would make the same
                 // text, sent again within the hour, start half-way.
                 if rendered.parts.len() > 1 {
-                    forget_progress(&progress::key(&conversation.conversation_id));
+                    progress::forget(&progress::key(&conversation.conversation_id));
                 }
                 return Ok(SendCheck::Arrived(history::receipt(&found)));
             }

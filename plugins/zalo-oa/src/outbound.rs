@@ -7,7 +7,7 @@ use std::time::Duration;
 use loa_sdk::http::Request;
 use loa_sdk::progress::{self, Progress};
 use loa_sdk::serde_json::{Value, json};
-use loa_sdk::{DeliveryError, DeliveryReceipt, TransientFailure, clock, kv, log};
+use loa_sdk::{DeliveryError, DeliveryReceipt, TransientFailure, clock, log};
 
 use crate::answer::{self, Accepted, Refused};
 use crate::credentials::Credentials;
@@ -26,7 +26,7 @@ pub fn send_parts(
     let several = parts.len() > 1;
     let fingerprint = progress::fingerprint(user, parts);
     let mut progress = if several {
-        Progress::resume(load_progress(key), fingerprint, clock::now_ms())
+        Progress::resume(progress::load(key), fingerprint, clock::now_ms())
     } else {
         Progress::start(fingerprint)
     };
@@ -42,9 +42,9 @@ pub fn send_parts(
     let failed = |error: DeliveryError, progress: &Progress| {
         // A retry resumes from the record; after a permanent failure none comes.
         if several && matches!(error, DeliveryError::Permanent(_)) {
-            forget_progress(key);
+            progress::forget(key);
         }
-        with_parts_sent(error, progress.sent, parts.len())
+        error.with_parts_sent(progress.sent, parts.len())
     };
     let mut token = credentials
         .current()
@@ -87,11 +87,11 @@ pub fn send_parts(
         };
         progress.record(accepted.message_id, accepted.raw, clock::now_ms());
         if several && progress.sent < parts.len() {
-            save_progress(key, &progress);
+            progress::save(key, &progress);
         }
     }
     if several {
-        forget_progress(key);
+        progress::forget(key);
     }
     Ok(DeliveryReceipt {
         provider_message_id: progress.last_message_id.clone(),
@@ -124,61 +124,4 @@ fn post_part(
         &response.body,
         response.header("retry-after"),
     )
-}
-
-/// The reason says how much of a multi-part reply the customer already got.
-fn with_parts_sent(error: DeliveryError, sent: usize, total: usize) -> DeliveryError {
-    if total < 2 {
-        return error;
-    }
-    error.map_reason(|reason| format!("{reason} ({sent} of {total} parts sent)"))
-}
-
-// The record is a help, not a must: if the store fails, the retry sends the whole reply
-// again (a repeated part beats a lost reply), so failures are only logged.
-
-fn load_progress(key: &str) -> Option<Progress> {
-    kv::get_json(key)
-        .inspect_err(|error| {
-            log::warn(
-                "cannot read send progress",
-                &[("error", &error.to_string())],
-            )
-        })
-        .ok()
-        .flatten()
-}
-
-fn save_progress(key: &str, progress: &Progress) {
-    if let Err(error) = kv::set_json(key, progress) {
-        log::warn(
-            "cannot record send progress",
-            &[("error", &error.to_string())],
-        );
-    }
-}
-
-pub fn forget_progress(key: &str) {
-    if let Err(error) = kv::delete(key) {
-        log::warn(
-            "cannot clear send progress",
-            &[("error", &error.to_string())],
-        );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failure_of_a_multi_part_reply_says_how_far_it_got() {
-        let error = with_parts_sent(DeliveryError::Permanent("window".into()), 1, 3);
-        assert_eq!(
-            error,
-            DeliveryError::Permanent("window (1 of 3 parts sent)".into())
-        );
-        let single = with_parts_sent(DeliveryError::Permanent("window".into()), 0, 1);
-        assert_eq!(single, DeliveryError::Permanent("window".into()));
-    }
 }
