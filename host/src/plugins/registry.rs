@@ -277,6 +277,12 @@ mod tests {
         PluginRegistry::new(engine, data_dir)
     }
 
+    /// Whether the registry sees tenant `may`'s `catalog` enabled (`None`: no settings).
+    async fn catalog_enabled(registry: &PluginRegistry) -> Option<bool> {
+        let settings = registry.tenant_settings("may", "catalog").await;
+        settings.expect("read").map(|settings| settings.enabled)
+    }
+
     #[tokio::test]
     async fn a_tenants_settings_are_read_once_until_forgotten() {
         let data = tempfile::tempdir().expect("temp dir");
@@ -288,50 +294,19 @@ mod tests {
             enabled: true,
             ..TenantPluginSettings::default()
         };
-        let enabled = |read: Option<Arc<TenantPluginSettings>>| read.map(|read| read.enabled);
-        assert_eq!(
-            enabled(
-                registry
-                    .tenant_settings("may", "catalog")
-                    .await
-                    .expect("read")
-            ),
-            None,
-            "nothing stored yet"
-        );
+        assert_eq!(catalog_enabled(&registry).await, None, "nothing stored yet");
         store.put_tenant_plugin(&settings).await.expect("put");
         // An absent entry was not remembered: the new settings are read at once.
-        assert_eq!(
-            enabled(
-                registry
-                    .tenant_settings("may", "catalog")
-                    .await
-                    .expect("read")
-            ),
-            Some(true)
-        );
+        assert_eq!(catalog_enabled(&registry).await, Some(true));
         settings.enabled = false;
         store.put_tenant_plugin(&settings).await.expect("put");
         assert_eq!(
-            enabled(
-                registry
-                    .tenant_settings("may", "catalog")
-                    .await
-                    .expect("read")
-            ),
+            catalog_enabled(&registry).await,
             Some(true),
             "a change made behind the registry's back shows after the TTL"
         );
         registry.forget_settings("may", "catalog");
-        assert_eq!(
-            enabled(
-                registry
-                    .tenant_settings("may", "catalog")
-                    .await
-                    .expect("read")
-            ),
-            Some(false)
-        );
+        assert_eq!(catalog_enabled(&registry).await, Some(false));
     }
 
     fn write_manifest(data_dir: &Path, version: &str, secret_key: &str) {

@@ -8,9 +8,11 @@ pub mod telegram;
 pub mod zalo;
 
 use std::convert::Infallible;
+use std::fmt::Debug;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -72,4 +74,26 @@ pub fn json_response(status: u16, body: String) -> Response<Full<Bytes>> {
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(body)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// Polls a stub's `requests` until `done` holds for them and returns them; panics with them
+/// after `timeout`, naming the `stub`.
+pub(crate) async fn wait_for_requests<R: Debug>(
+    stub: &str,
+    timeout: Duration,
+    requests: impl Fn() -> Vec<R>,
+    done: impl Fn(&[R]) -> bool,
+) -> Vec<R> {
+    let started = Instant::now();
+    loop {
+        let requests = requests();
+        if done(&requests) {
+            return requests;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "the {stub} stub did not get what was awaited within {timeout:?}; it got {requests:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -146,18 +146,7 @@ impl TelegramApi {
         timeout: Duration,
         done: impl Fn(&[Recorded]) -> bool,
     ) -> Vec<Recorded> {
-        let started = Instant::now();
-        loop {
-            let requests = self.requests();
-            if done(&requests) {
-                return requests;
-            }
-            assert!(
-                started.elapsed() < timeout,
-                "the Bot API stub did not get what was awaited within {timeout:?}; it got {requests:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        super::wait_for_requests("Bot API", timeout, || self.requests(), done).await
     }
 
     fn locked(&self) -> std::sync::MutexGuard<'_, State> {
