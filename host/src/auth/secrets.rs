@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 
 use super::master_key::{MasterKey, SECRETS_KEY_LABEL, fill_random};
@@ -62,7 +62,7 @@ impl SecretBox {
     /// Encrypts `plaintext` with a fresh random nonce: sealing the same value twice gives
     /// two different strings.
     pub fn seal(&self, plaintext: &str) -> Result<String, SecretError> {
-        let sealed = self.encrypt(plaintext.as_bytes())?;
+        let sealed = self.encrypt(plaintext.as_bytes(), b"")?;
         Ok(format!("{SEALED_PREFIX}{}", STANDARD.encode(sealed)))
     }
 
@@ -75,37 +75,47 @@ impl SecretBox {
         let sealed = STANDARD
             .decode(encoded)
             .map_err(|_| SecretError::Malformed("not base64 after enc:v1:"))?;
-        let plaintext = self.decrypt(&sealed)?;
+        let plaintext = self.decrypt(&sealed, b"")?;
         // Only seal() writes under this key, and it writes UTF-8.
         String::from_utf8(plaintext).map_err(|_| SecretError::Malformed("not UTF-8"))
     }
 
     /// Encrypts the bytes `plaintext` with a fresh random nonce, as `enc:v1b:` followed by
     /// the nonce and the ciphertext: sealing the same value twice gives two different results.
-    pub fn seal_bytes(&self, plaintext: &[u8]) -> Result<Vec<u8>, SecretError> {
-        let sealed = self.encrypt(plaintext)?;
+    /// `context` (where the value is kept) is authenticated, not stored: the result opens
+    /// only with the same context, so a sealed value copied to another place is refused.
+    pub fn seal_bytes(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>, SecretError> {
+        let sealed = self.encrypt(plaintext, context)?;
         let mut stored = Vec::with_capacity(SEALED_BYTES_PREFIX.len() + sealed.len());
         stored.extend_from_slice(SEALED_BYTES_PREFIX);
         stored.extend_from_slice(&sealed);
         Ok(stored)
     }
 
-    /// Decrypts bytes written by [`SecretBox::seal_bytes`]. Bytes without the `enc:v1b:`
-    /// prefix were stored before encryption existed and are returned as they are.
-    pub fn open_bytes(&self, stored: &[u8]) -> Result<Vec<u8>, SecretError> {
+    /// Decrypts bytes written by [`SecretBox::seal_bytes`] with the same `context`. Bytes
+    /// without the `enc:v1b:` prefix were stored before encryption existed and are returned
+    /// as they are.
+    pub fn open_bytes(&self, stored: &[u8], context: &[u8]) -> Result<Vec<u8>, SecretError> {
         match stored.strip_prefix(SEALED_BYTES_PREFIX) {
-            Some(sealed) => self.decrypt(sealed),
+            Some(sealed) => self.decrypt(sealed, context),
             None => Ok(stored.to_vec()),
         }
     }
 
-    /// `nonce || ciphertext` of `plaintext` under a fresh random nonce.
-    fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, SecretError> {
+    /// `nonce || ciphertext` of `plaintext` under a fresh random nonce, authenticating
+    /// `context` (empty for the string form, whose format predates it).
+    fn encrypt(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>, SecretError> {
         let mut nonce = [0u8; NONCE_LEN];
         fill_random(&mut nonce).map_err(|error| SecretError::Seal(error.to_string()))?;
         let ciphertext = self
             .cipher
-            .encrypt(Nonce::from_slice(&nonce), plaintext)
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context,
+                },
+            )
             .map_err(|_| SecretError::Seal("value too long".to_owned()))?;
         let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
         sealed.extend_from_slice(&nonce);
@@ -113,14 +123,20 @@ impl SecretBox {
         Ok(sealed)
     }
 
-    /// The plaintext of `nonce || ciphertext`, checking its tag.
-    fn decrypt(&self, sealed: &[u8]) -> Result<Vec<u8>, SecretError> {
+    /// The plaintext of `nonce || ciphertext`, checking its tag over it and `context`.
+    fn decrypt(&self, sealed: &[u8], context: &[u8]) -> Result<Vec<u8>, SecretError> {
         if sealed.len() < NONCE_LEN + TAG_LEN {
             return Err(SecretError::Malformed("too short for a nonce and a tag"));
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         self.cipher
-            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: context,
+                },
+            )
             .map_err(|_| SecretError::Undecryptable)
     }
 
@@ -143,6 +159,9 @@ pub fn mask(_secret: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where the sealed bytes of these tests are kept.
+    const CONTEXT: &[u8] = b"may\0zalo-oa\0token";
 
     fn secret_box(seed: u8) -> SecretBox {
         SecretBox::new(&MasterKey::from_bytes([seed; 32]))
@@ -232,15 +251,15 @@ mod tests {
     fn sealed_bytes_open_to_the_plaintext_and_hide_it() {
         let secrets = secret_box(7);
         let token = b"{\"refresh_token\":\"zalo-rt-1234\"}\x00\xff";
-        let sealed = secrets.seal_bytes(token).expect("seal");
+        let sealed = secrets.seal_bytes(token, CONTEXT).expect("seal");
         assert!(sealed.starts_with(SEALED_BYTES_PREFIX));
         assert!(SecretBox::is_sealed_bytes(&sealed));
         assert!(!sealed.windows(5).any(|window| window == b"zalo-"));
-        assert_eq!(secrets.open_bytes(&sealed).expect("open"), token);
-        let empty = secrets.seal_bytes(b"").expect("seal");
-        assert_eq!(secrets.open_bytes(&empty).expect("open"), b"");
+        assert_eq!(secrets.open_bytes(&sealed, CONTEXT).expect("open"), token);
+        let empty = secrets.seal_bytes(b"", CONTEXT).expect("seal");
+        assert_eq!(secrets.open_bytes(&empty, CONTEXT).expect("open"), b"");
         assert_ne!(
-            secrets.seal_bytes(token).expect("seal"),
+            secrets.seal_bytes(token, CONTEXT).expect("seal"),
             sealed,
             "fresh nonce each time"
         );
@@ -249,7 +268,10 @@ mod tests {
     #[test]
     fn plaintext_bytes_from_before_encryption_read_as_they_are() {
         let legacy = b"legacy-token\x00\x01";
-        assert_eq!(secret_box(7).open_bytes(legacy).expect("open"), legacy);
+        assert_eq!(
+            secret_box(7).open_bytes(legacy, CONTEXT).expect("open"),
+            legacy
+        );
         assert!(!SecretBox::is_sealed_bytes(legacy));
         // A sealed string is not sealed bytes: each form has its own prefix.
         let sealed_text = secret_box(7).seal("x").expect("seal");
@@ -259,27 +281,34 @@ mod tests {
     #[test]
     fn tampered_bytes_are_refused() {
         let secrets = secret_box(7);
-        let sealed = secrets.seal_bytes(b"secret").expect("seal");
+        let sealed = secrets.seal_bytes(b"secret", CONTEXT).expect("seal");
         for index in [SEALED_BYTES_PREFIX.len(), sealed.len() - 1] {
             // The first byte after the prefix is the nonce, the last the tag.
             let mut tampered = sealed.clone();
             tampered[index] ^= 1;
             assert!(
                 matches!(
-                    secrets.open_bytes(&tampered),
+                    secrets.open_bytes(&tampered, CONTEXT),
                     Err(SecretError::Undecryptable)
                 ),
                 "byte {index}"
             );
         }
         assert!(matches!(
-            secret_box(8).open_bytes(&sealed),
+            secret_box(8).open_bytes(&sealed, CONTEXT),
             Err(SecretError::Undecryptable)
         ));
+        assert!(
+            matches!(
+                secrets.open_bytes(&sealed, b"may\0zalo-oa\0other-key"),
+                Err(SecretError::Undecryptable)
+            ),
+            "bytes sealed for one place do not open in another"
+        );
         let mut short = SEALED_BYTES_PREFIX.to_vec();
         short.extend_from_slice(&[0; NONCE_LEN + TAG_LEN - 1]);
         assert!(matches!(
-            secrets.open_bytes(&short),
+            secrets.open_bytes(&short, CONTEXT),
             Err(SecretError::Malformed(_))
         ));
     }

@@ -153,9 +153,11 @@ impl SecretValues {
         let Some(secrets) = &self.secrets else {
             return Ok(Cow::Borrowed(value));
         };
-        let sealed = secrets.seal_bytes(value).map_err(|error| {
-            StoreError::Backend(format!("{} '{key}': {error}", kv_whose(scope)))
-        })?;
+        let sealed = secrets
+            .seal_bytes(value, &kv_context(scope, key))
+            .map_err(|error| {
+                StoreError::Backend(format!("{} '{key}': {error}", kv_whose(scope)))
+            })?;
         Ok(Cow::Owned(sealed))
     }
 
@@ -170,12 +172,20 @@ impl SecretValues {
             return Ok(stored);
         }
         match &self.secrets {
-            Some(secrets) => secrets.open_bytes(&stored).map_err(|error| {
-                StoreError::Corrupt(format!("{} '{key}': {error}", kv_whose(scope)))
-            }),
+            Some(secrets) => secrets
+                .open_bytes(&stored, &kv_context(scope, key))
+                .map_err(|error| {
+                    StoreError::Corrupt(format!("{} '{key}': {error}", kv_whose(scope)))
+                }),
             None => Err(no_master_key(&kv_whose(scope), key)),
         }
     }
+}
+
+/// What a sealed key-value value is bound to: its tenant, plugin and key (ids hold no NUL,
+/// and the key comes last). A value copied to another key's or plugin's row does not open.
+fn kv_context(scope: &KvScope, key: &str) -> Vec<u8> {
+    format!("{}\0{}\0{key}", scope.tenant_id, scope.plugin).into_bytes()
 }
 
 /// Names a plugin's key-value store in errors.

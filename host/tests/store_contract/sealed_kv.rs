@@ -12,6 +12,7 @@ use crate::Fixture;
 
 crate::contract_with_fixture!(
     kv_values_are_sealed_at_rest_and_read_back_as_given,
+    a_sealed_value_copied_to_another_key_is_refused,
     compare_and_swap_compares_the_opened_value,
     plaintext_kv_value_from_before_the_key_reads_swaps_and_is_sealed,
     without_the_key_sealed_kv_values_are_refused_not_leaked,
@@ -113,6 +114,40 @@ async fn kv_values_are_sealed_at_rest_and_read_back_as_given(fixture: &Fixture) 
             .await
             .expect("list"),
         ["token:42:access", "token:42:binary", "token:42:empty"]
+    );
+}
+
+/// Someone who can write the database but lacks the key cannot move a sealed value (a
+/// live token) to a key where the plugin would read it for something else.
+async fn a_sealed_value_copied_to_another_key_is_refused(fixture: &Fixture) {
+    let store = fixture.reopen(Some(secret_box(1))).await;
+    store
+        .kv_set(
+            &zalo(),
+            "token:42:access",
+            ACCESS_TOKEN,
+            &KvQuota::default(),
+        )
+        .await
+        .expect("set");
+    let raw = raw_value_hex(fixture, "token:42:access").await;
+    let sealed: Vec<u8> = (0..raw.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(&raw[at..at + 2], 16).expect("hex"))
+        .collect();
+    insert_raw(fixture, "token:43:access", &sealed).await;
+    let error = store
+        .kv_get(&zalo(), "token:43:access")
+        .await
+        .expect_err("bound to its own key");
+    assert!(
+        matches!(&error, StoreError::Corrupt(message) if message.contains("token:43:access")),
+        "{error:?}"
+    );
+    assert_eq!(
+        store.kv_get(&zalo(), "token:42:access").await.expect("get"),
+        Some(ACCESS_TOKEN.to_vec()),
+        "the original still opens"
     );
 }
 
