@@ -14,7 +14,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::text::cut_chars;
-use crate::{kv, log};
+use crate::{DeliveryReceipt, kv, log};
 
 /// How much of the providers' answers the delivery log is handed, in characters.
 pub const MAX_KEPT_RESPONSE_CHARS: usize = 2000;
@@ -71,6 +71,14 @@ impl Progress {
         self.responses.push(response);
         self.last_message_id = message_id;
         self.updated_at_ms = now_ms;
+    }
+
+    /// What the host is told once every part is out: the last part's id and the answers.
+    pub fn receipt(&self) -> DeliveryReceipt {
+        DeliveryReceipt {
+            provider_message_id: self.last_message_id.clone(),
+            provider_response: self.provider_response(),
+        }
     }
 
     /// What the delivery log keeps: the one answer, or all of them as a JSON array.
@@ -158,6 +166,19 @@ mod tests {
         let mut progress = Progress::start(fingerprint.into());
         progress.record(Some("m_1".into()), r#"{"message_id":"m_1"}"#.into(), at_ms);
         progress
+    }
+
+    #[test]
+    fn the_receipt_names_the_last_part_and_keeps_every_answer() {
+        let mut progress = Progress::start("f".into());
+        progress.record(Some("m-1".into()), r#"{"id":1}"#.into(), 10);
+        progress.record(Some("m-2".into()), "not json".into(), 20);
+        let receipt = progress.receipt();
+        assert_eq!(receipt.provider_message_id.as_deref(), Some("m-2"));
+        assert_eq!(
+            receipt.provider_response.as_deref(),
+            Some(r#"[{"id":1},"not json"]"#)
+        );
     }
 
     #[test]

@@ -113,6 +113,15 @@ impl Shop {
         channels::only_conversation_messages(self.server.base_url(), &self.token).await
     }
 
+    /// How many customer messages the only conversation holds.
+    async fn inbound_count(&self) -> usize {
+        let messages = self.messages().await;
+        let inbound = messages
+            .iter()
+            .filter(|message| message["direction"] == "inbound");
+        inbound.count()
+    }
+
     /// Waits until the only conversation's messages satisfy `done`.
     async fn until(&self, done: impl Fn(&[Value]) -> bool) {
         let started = std::time::Instant::now();
@@ -228,12 +237,7 @@ async fn an_update_telegram_sends_twice_is_answered_once() {
     // Time for a second turn, had there been one.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(shop.telegram.messages_to(CHAT).len(), 1);
-    let inbound = shop
-        .messages()
-        .await
-        .into_iter()
-        .filter(|message| message["direction"] == "inbound")
-        .count();
+    let inbound = shop.inbound_count().await;
     assert_eq!(inbound, 1);
 }
 
@@ -353,12 +357,7 @@ async fn a_secret_changed_or_a_channel_switched_off_applies_to_the_next_update()
 
     // Updates 10 and 12 were answered; 11 and 13 left no trace.
     assert_eq!(shop.telegram.messages_to(CHAT).len(), 2);
-    let inbound = shop
-        .messages()
-        .await
-        .into_iter()
-        .filter(|message| message["direction"] == "inbound")
-        .count();
+    let inbound = shop.inbound_count().await;
     assert_eq!(inbound, 2);
 }
 

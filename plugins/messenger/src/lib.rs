@@ -215,10 +215,7 @@ fn send_parts(
     if several {
         progress::forget(key);
     }
-    Ok(DeliveryReceipt {
-        provider_message_id: progress.last_message_id.clone(),
-        provider_response: progress.provider_response(),
-    })
+    Ok(progress.receipt())
 }
 
 /// One Send API call with one `message` object.

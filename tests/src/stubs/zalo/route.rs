@@ -130,38 +130,8 @@ fn settle(state: &Mutex<State>, index: usize, status: u16, answer: &Value) {
 
 /// `a=1&b=2` as `{"a": "1", "b": "2"}`, `%XX` and `+` decoded.
 fn form_fields(bytes: &[u8]) -> Value {
-    let text = String::from_utf8_lossy(bytes);
-    let mut fields = Map::new();
-    for pair in text.split('&').filter(|pair| !pair.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        fields.insert(form_decode(name), Value::String(form_decode(value)));
-    }
+    let fields: Map<String, Value> = form_urlencoded::parse(bytes)
+        .map(|(name, value)| (name.into_owned(), Value::String(value.into_owned())))
+        .collect();
     Value::Object(fields)
-}
-
-fn form_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escaped = (bytes[index] == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
-        match (bytes[index], escaped) {
-            (_, Some(byte)) => {
-                decoded.push(byte);
-                index += 3;
-            }
-            (b'+', None) => {
-                decoded.push(b' ');
-                index += 1;
-            }
-            (byte, None) => {
-                decoded.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
 }
