@@ -12,7 +12,9 @@
 //! (connection refused or reset while the server is down, a timeout), is tried again after
 //! a short backoff with jitter, until it is acknowledged or its deadline passes. The
 //! target's base URL may change between attempts ([`Target::set_base_url`]), so a test
-//! can restart the server on another port and the retries follow it.
+//! can restart the server on another port and the retries follow it. A body may be made
+//! when its webhook is first posted ([`Webhook::body_at_first_post`]: a Telegram message
+//! takes its id when the customer sends it); retries and resends then send those bytes.
 //!
 //! **Connections.** A handful of keep-alive HTTP/1.1 connections (`connections` in
 //! [`LoadConfig`]), each owned by one sender task that takes the next due post from a
@@ -25,7 +27,7 @@
 //! the body's timestamp and the OA secret key).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -40,14 +42,61 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 
 /// One HTTP request a provider would send: `POST path` with these headers and body.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Webhook {
     /// `/v1/hooks/<channel>`.
     pub path: String,
     /// Header names and values, as sent.
     pub headers: Vec<(String, String)>,
-    /// The raw body (the signature covers exactly these bytes).
+    /// The raw body (the signature covers exactly these bytes); not sent when the body is
+    /// made at the first post ([`Webhook::body_at_first_post`]).
     pub body: Bytes,
+    /// Makes the body when the webhook is first posted; shared by the webhook's clones.
+    at_first_post: Option<Arc<BodyAtFirstPost>>,
+}
+
+/// A body made when its webhook is first posted, then kept for every later post of it.
+struct BodyAtFirstPost {
+    make: Box<dyn Fn() -> Bytes + Send + Sync>,
+    made: OnceLock<Bytes>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let made = self.at_first_post.as_ref().map(|body| body.made.get());
+        formatter
+            .debug_struct("Webhook")
+            .field("path", &self.path)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .field("made_at_first_post", &made)
+            .finish()
+    }
+}
+
+impl Webhook {
+    /// Posts the body `make` returns when the webhook is first posted instead of
+    /// [`Webhook::body`]: what it carries is decided when the provider sends it (a Telegram
+    /// message's id is the bot's next one at that moment). Every later post of it, a retry
+    /// or a provider's resend (the same webhook, or a clone of it), sends the very same
+    /// bytes. Only for webhooks whose headers do not depend on the body: a signature over
+    /// `body` would not cover what is made.
+    pub fn body_at_first_post(mut self, make: impl Fn() -> Bytes + Send + Sync + 'static) -> Self {
+        self.at_first_post = Some(Arc::new(BodyAtFirstPost {
+            make: Box::new(make),
+            made: OnceLock::new(),
+        }));
+        self
+    }
+
+    /// The bytes to post: [`Webhook::body`], or the body made at the first post (made now
+    /// when this is it).
+    fn body_to_post(&self) -> Bytes {
+        match &self.at_first_post {
+            Some(body) => body.made.get_or_init(|| (body.make)()).clone(),
+            None => self.body.clone(),
+        }
+    }
 }
 
 /// Telegram's update `update_id`: a text message from private chat `chat` saying `text`,
@@ -59,24 +108,47 @@ pub fn telegram_update(
     chat: i64,
     text: &str,
 ) -> Webhook {
-    let update = json!({
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "from": {"id": chat, "is_bot": false, "first_name": "Lan", "language_code": "vi"},
-            "chat": {"id": chat, "type": "private", "first_name": "Lan"},
-            "date": 1_760_000_000,
-            "text": text
-        }
-    });
     Webhook {
         path: format!("/v1/hooks/{channel}"),
         headers: vec![
             ("content-type".into(), "application/json".into()),
             ("x-telegram-bot-api-secret-token".into(), secret.into()),
         ],
-        body: Bytes::from(update.to_string()),
+        body: telegram_text_update(update_id, update_id, chat, text),
+        at_first_post: None,
     }
+}
+
+/// Like [`telegram_update`], but the message's `message_id` is `number()` when the update
+/// is first posted, as Telegram numbers a message when the customer sends it (one counter
+/// for all of a bot's private chats, e.g. [`crate::stubs::telegram::TelegramApi::numbering`]).
+pub fn telegram_update_numbered_by(
+    channel: &str,
+    secret: &str,
+    update_id: i64,
+    chat: i64,
+    text: &str,
+    number: impl Fn() -> i64 + Send + Sync + 'static,
+) -> Webhook {
+    let text = text.to_owned();
+    telegram_update(channel, secret, update_id, chat, &text)
+        .body_at_first_post(move || telegram_text_update(update_id, number(), chat, &text))
+}
+
+/// The JSON of Telegram's update `update_id`: text message `message_id` from private chat
+/// `chat` saying `text`.
+fn telegram_text_update(update_id: i64, message_id: i64, chat: i64, text: &str) -> Bytes {
+    let update = json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": message_id,
+            "from": {"id": chat, "is_bot": false, "first_name": "Lan", "language_code": "vi"},
+            "chat": {"id": chat, "type": "private", "first_name": "Lan"},
+            "date": 1_760_000_000,
+            "text": text
+        }
+    });
+    Bytes::from(update.to_string())
 }
 
 /// A page webhook with one text message `mid` from `psid` to page `page_id`, posted to
@@ -112,6 +184,7 @@ pub fn messenger_message(
             ("x-hub-signature-256".into(), signature),
         ],
         body: Bytes::from(body),
+        at_first_post: None,
     }
 }
 
@@ -144,6 +217,7 @@ pub fn zalo_text(
             ("x-zevent-signature".into(), format!("mac={}", hex(&digest))),
         ],
         body: Bytes::from(body),
+        at_first_post: None,
     }
 }
 
@@ -161,7 +235,8 @@ pub fn hub_signature(secret: &str, body: &[u8]) -> String {
 }
 
 /// One post of the run: `webhook`, which carries distinct event `event`. A provider's
-/// resend is a second post with the same `event` (and the same bytes).
+/// resend is a second post with the same `event` (and the same bytes, even when they are
+/// made at the first post).
 #[derive(Debug, Clone)]
 pub struct Post {
     /// The distinct event it carries (an index into the caller's own list).
@@ -560,7 +635,7 @@ async fn send(
         request = request.header(name, value);
     }
     let request = request
-        .body(Full::new(webhook.body.clone()))
+        .body(Full::new(webhook.body_to_post()))
         .map_err(|error| format!("request: {error}"))?;
     let response = open
         .sender
@@ -612,6 +687,50 @@ mod tests {
         let posts = with_resends(webhooks, 4, 2);
         let events: Vec<usize> = posts.iter().map(|post| post.event).collect();
         assert_eq!(events, vec![0, 1, 2, 0, 3, 4, 5, 6, 4, 7, 8, 9, 8]);
+    }
+
+    #[tokio::test]
+    async fn a_body_made_at_the_first_post_is_sent_again_by_retries_and_resends() {
+        let received = Arc::new(Mutex::new(Vec::<Bytes>::new()));
+        let server = crate::stubs::StubServer::start({
+            let received = Arc::clone(&received);
+            move |request: hyper::Request<hyper::body::Incoming>| {
+                let received = Arc::clone(&received);
+                async move {
+                    let body = request.into_body().collect().await.expect("a body");
+                    let mut received = received.lock().expect("not poisoned");
+                    received.push(body.to_bytes());
+                    // The first attempt fails: the post is retried.
+                    let status = if received.len() == 1 { 503 } else { 200 };
+                    crate::stubs::json_response(status, "{}".into())
+                }
+            }
+        })
+        .await;
+        let made = Arc::new(AtomicUsize::new(0));
+        let numbered = {
+            let made = Arc::clone(&made);
+            telegram_update_numbered_by("tg", "s", 1, 7, "hi", move || {
+                i64::try_from(made.fetch_add(1, Ordering::SeqCst)).expect("small") + 500
+            })
+        };
+        assert_eq!(made.load(Ordering::SeqCst), 0, "made when built");
+        let posts = with_resends(vec![numbered], 1, 0);
+        let target = Target::new(&format!("http://{}", server.address));
+        let report = run(&target, posts, LoadConfig::at_rate(100.0)).await;
+
+        assert_eq!(report.acked(), 2, "{report:#?}");
+        assert_eq!(made.load(Ordering::SeqCst), 1, "made once");
+        let received = received.lock().expect("not poisoned").clone();
+        assert_eq!(
+            received.len(),
+            3,
+            "a failed first post, its retry, the resend"
+        );
+        assert!(received.iter().all(|body| *body == received[0]));
+        let update: serde_json::Value = serde_json::from_slice(&received[0]).expect("JSON");
+        assert_eq!(update["message"]["message_id"], 500);
+        assert_eq!(update["update_id"], 1);
     }
 
     #[test]

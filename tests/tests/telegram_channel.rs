@@ -5,7 +5,10 @@
 //! nothing stored; a button press is answered and handled as its payload (a payload over
 //! Telegram's 64 bytes included); flood control is waited out, a blocked bot is
 //! dead-lettered after one try, and an answer over 4,096 UTF-16 units arrives in parts,
-//! in order, a part interrupted by flood control resumed without repeating the others.
+//! in order, a part interrupted by flood control resumed without repeating the others; a
+//! host killed mid-send finding the reply Telegram took by probing the chat with
+//! `editMessageText` instead of sending it twice, and sending the one Telegram never took
+//! (`telegram_channel/crash.rs`).
 
 use std::time::Duration;
 
@@ -34,7 +37,7 @@ const HOST_CONFIG: &str = "\n[plugins]\nallow_private_network = true\n\n\
 /// The demo shop with a Telegram channel for bot `may` pointed at the stub.
 struct Shop {
     /// The server's data directory, removed when the test ends.
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
     server: Server,
     token: String,
     telegram: TelegramApi,
@@ -42,7 +45,12 @@ struct Shop {
 
 impl Shop {
     async fn start() -> Shop {
-        let (data, password) = demo_shop_with_owner(HOST_CONFIG);
+        Shop::launch(HOST_CONFIG).await
+    }
+
+    /// With `host_config` (`loa.toml` past the admin settings) instead of [`HOST_CONFIG`].
+    async fn launch(host_config: &str) -> Shop {
+        let (data, password) = demo_shop_with_owner(host_config);
         let plugin = workspace_root().join("plugins/telegram");
         assert!(
             plugin.join("plugin.wasm").is_file(),
@@ -53,7 +61,7 @@ impl Shop {
         let token = login(server.base_url(), DEMO_OWNER, &password).await.access;
         let telegram = TelegramApi::start(BOT_TOKEN).await;
         let shop = Shop {
-            _data: data,
+            data,
             server,
             token,
             telegram,
@@ -361,6 +369,8 @@ async fn a_secret_changed_or_a_channel_switched_off_applies_to_the_next_update()
     assert_eq!(inbound, 2);
 }
 
+#[path = "telegram_channel/crash.rs"]
+mod crash;
 #[path = "telegram_channel/delivery.rs"]
 mod delivery;
 #[path = "telegram_channel/proactive.rs"]

@@ -313,12 +313,20 @@ impl Dispatcher {
         let message: wit::Message = shaped.content.into();
         if let Some(started_ms) = item.lost_send_started_ms {
             // A host stopped during this row's last send: the customer may have it already.
+            let (tenant, conversation_id, id) =
+                (&row.tenant_id, &row.conversation_id, item.message.id);
+            let around = self
+                .store
+                .provider_ids_before(tenant, conversation_id, id)
+                .await?;
             let unfinished = wit::UnfinishedSend {
                 started_ms: started_ms.max(0).unsigned_abs(),
                 previous_message_id: self
                     .store
-                    .delivered_before(&row.tenant_id, &row.conversation_id, item.message.id)
+                    .delivered_before(tenant, conversation_id, id)
                     .await?,
+                last_message_id: around.last,
+                channel_message_ids: around.channel,
             };
             let check = registry
                 .engine()

@@ -35,7 +35,7 @@ pub use knowledge::{Document, DocumentChunk, KnowledgeStore, StoredEmbedding};
 pub use model::{BreakerTrip, InstalledPlugin, KvQuota, KvScope, TenantPluginSettings};
 pub use queue::{
     AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
-    OutboxStatus, QueueDepths, QueueStore,
+    OutboxStatus, ProviderIdsBefore, QueueDepths, QueueStore,
 };
 pub use relay::{LiveRelay, RelayListener};
 

@@ -204,6 +204,30 @@ impl DeliveryAttempt {
     }
 }
 
+/// What the provider ids stored on a channel say of where a message's own id can be
+/// ([`QueueStore::provider_ids_before`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderIdsBefore {
+    /// The provider's id of the conversation's last message before it that has one,
+    /// whichever way it went.
+    pub last: Option<String>,
+    /// The provider ids of the channel's messages, every conversation and both ways: the
+    /// messages stored from [`STORED_BEFORE_LAST`] rows before `last`'s on, then the
+    /// customer messages received (in the inbox, turned into messages or not yet) from the
+    /// conversation's last one before it on; at most [`MAX_CHANNEL_IDS`] of each, some
+    /// possibly twice. Empty when there is no `last`.
+    pub channel: Vec<String>,
+}
+
+/// How many rows before the conversation's last message the channel's ids start: a reply
+/// is stored when its turn ends and gets its provider id when it is delivered, so replies
+/// stored a little earlier may have been delivered (numbered) after that message.
+pub const STORED_BEFORE_LAST: i64 = 2_000;
+
+/// The most channel ids handed over: an operator answering hours later on a busy channel
+/// would otherwise mean every message since.
+pub const MAX_CHANNEL_IDS: i64 = 20_000;
+
 /// How much work is waiting (for `/readyz` and metrics).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct QueueDepths {
@@ -259,6 +283,14 @@ pub trait QueueStore: Send + Sync {
         conversation_id: &str,
         message_id: i64,
     ) -> Result<Option<String>, StoreError>;
+    /// The provider ids stored around conversation `conversation_id`'s last message before
+    /// `message_id`, for a channel whose provider numbers messages across conversations.
+    async fn provider_ids_before(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        message_id: i64,
+    ) -> Result<ProviderIdsBefore, StoreError>;
     /// The outbox rows of a conversation, oldest first.
     async fn outbox_of_conversation(
         &self,

@@ -4,9 +4,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use loa::conversation::model::Conversation;
-use loa::store::{AttemptResult, DeliveryAttempt, OutboxItem, OutboxStatus, Store, TurnCommitted};
+use loa::store::{
+    AttemptResult, DeliveryAttempt, OutboxItem, OutboxStatus, ProviderIdsBefore, Store,
+    TurnCommitted,
+};
 
-use crate::seed::{T0, conversation, shop, text, turn};
+use crate::seed::{Shop, T0, channel, conversation, event, insert, shop, text, turn};
 
 crate::contract!(
     the_outbox_hands_out_one_row_per_conversation_in_order,
@@ -14,6 +17,7 @@ crate::contract!(
     a_dead_row_lets_its_conversations_next_reply_through,
     an_expired_outbox_lease_is_handed_out_again,
     delivered_before_names_the_last_reply_the_provider_took,
+    provider_ids_before_start_at_the_conversations_last_message_and_stay_on_its_channel,
     a_retry_in_doubt_hands_its_start_to_the_next_claims_until_an_answer_settles_it,
     an_outbox_claim_takes_expired_leases_then_fills_its_limit_with_ready_rows,
     queue_depths_count_waiting_and_dead_work,
@@ -340,6 +344,102 @@ async fn delivered_before_names_the_last_reply_the_provider_took(store: Arc<dyn 
             .expect("delivered before")
             .as_deref(),
         Some("m_b1")
+    );
+}
+
+async fn provider_ids_before_start_at_the_conversations_last_message_and_stay_on_its_channel(
+    store: Arc<dyn Store>,
+) {
+    let shop = shop(&*store, "may").await;
+    let elsewhere = Shop {
+        channel: "may-tg".into(),
+        ..shop.clone()
+    };
+    store
+        .put_channel(&channel(&shop.tenant, &shop.bot, &elsewhere.channel))
+        .await
+        .expect("put channel");
+    let a = conversation(&*store, &shop, "ua").await;
+    let b = conversation(&*store, &shop, "ub").await;
+    let other = conversation(&*store, &elsewhere, "ua").await;
+    let said = |conversation: Conversation, provider_id: &'static str, at: i64| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .record_inbound(&conversation, provider_id, &text("hi"), at)
+                .await
+                .expect("inbound")
+                .0
+                .id
+        }
+    };
+    said(b.clone(), "10", T0).await;
+    said(other.clone(), "900", T0 + 1).await;
+    insert(&*store, &event(&shop, "11", "ua")).await;
+    let asked = said(a.clone(), "11", T0 + 2).await;
+    // Received after a's question, not answered yet: only in the inbox.
+    insert(&*store, &event(&shop, "14", "uc")).await;
+    insert(&*store, &event(&elsewhere, "901", "ua")).await;
+    let ids = replies(&*store, &a, "a-1", &["one", "two"]).await;
+    replies(&*store, &b, "b-1", &["b one"]).await;
+    let before = |message_id| {
+        let store = Arc::clone(&store);
+        let conversation = a.id.clone();
+        async move {
+            store
+                .provider_ids_before("may", &conversation, message_id)
+                .await
+                .expect("provider ids")
+        }
+    };
+    let strings = |ids: &[&str]| ids.iter().map(|id| (*id).to_owned()).collect::<Vec<_>>();
+    let sorted = |mut ids: Vec<String>| {
+        ids.sort();
+        ids
+    };
+    let first = before(ids[0]).await;
+    assert_eq!(
+        first.last.as_deref(),
+        Some("11"),
+        "the customer's message it answers"
+    );
+    assert_eq!(
+        sorted(first.channel),
+        strings(&["10", "11", "11", "14"]),
+        "the channel's messages stored a little before it, and those received since"
+    );
+    assert_eq!(
+        before(asked).await,
+        ProviderIdsBefore::default(),
+        "nothing before a conversation's first message"
+    );
+
+    // a's first reply and b's go out; a's second is next.
+    let claimed = store.outbox_claim(T0, LEASE, 10).await.expect("claim");
+    assert_eq!(claimed.len(), 2);
+    for (item, provider_id) in claimed.iter().zip(["12", "13"]) {
+        let sent = AttemptResult::Sent {
+            provider_message_id: Some(provider_id.into()),
+        };
+        store
+            .outbox_record_attempt(&attempt(item, sent, T0 + 5))
+            .await
+            .expect("sent");
+    }
+    let second = before(ids[1]).await;
+    assert_eq!(second.last.as_deref(), Some("12"));
+    assert_eq!(
+        sorted(second.channel),
+        strings(&["10", "11", "11", "12", "13", "14"]),
+        "every delivered message of the channel, none of another channel's"
+    );
+    assert_eq!(
+        store
+            .provider_ids_before("other-tenant", &a.id, ids[1])
+            .await
+            .expect("provider ids"),
+        ProviderIdsBefore::default(),
+        "another tenant's conversation"
     );
 }
 

@@ -6,12 +6,15 @@
 //! can be tested without a host lives in the modules: `update` (webhook body to
 //! events), `webhook` (secret check, answers), `render` (message to API calls),
 //! `split` (long text), `callback` (64-byte `callback_data`), `answer` (Bot API
-//! answers to delivery results), `progress` (resuming a message sent in parts).
+//! answers to delivery results), `progress` (resuming a message sent in parts), `probe`
+//! (finding a reply a stopped host may have sent; its HTTP side is `sent_check`).
 
 mod answer;
 mod callback;
+mod probe;
 mod progress;
 mod render;
+mod sent_check;
 mod split;
 mod update;
 mod webhook;
@@ -21,8 +24,8 @@ use std::time::Duration;
 use loa_sdk::http::Request;
 use loa_sdk::{
     ChannelAdapter, ChannelCapabilities, ConversationRef, DeliveryError, DeliveryReceipt,
-    EventKind, HttpRequest, InboundEvent, Message, PluginError, TransientFailure, WebhookOutcome,
-    clock, config, kv, log,
+    EventKind, HttpRequest, InboundEvent, Message, PluginError, SendCheck, TransientFailure,
+    UnfinishedSend, WebhookOutcome, clock, config, kv, log,
 };
 
 use crate::answer::Accepted;
@@ -41,7 +44,7 @@ const SEND_TIMEOUT: Duration = Duration::from_millis(3000);
 const ANSWER_CALLBACK_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Cap on a Bot API answer: a sent message echoed back is a few KiB at most.
-const MAX_ANSWER_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
 /// The plugin; exported below.
 pub struct Telegram;
@@ -126,6 +129,28 @@ impl ChannelAdapter for Telegram {
             })?;
         }
         send_calls(&conversation.conversation_id, &base, &token, &plan.calls)
+    }
+
+    fn check_sent(
+        conversation: ConversationRef,
+        message: Message,
+        unfinished: UnfinishedSend,
+    ) -> SendCheck {
+        let check = sent_check::look_up_sent(&conversation, &message, &unfinished)
+            .unwrap_or_else(SendCheck::Unknown);
+        let found = match &check {
+            SendCheck::Arrived(_) => "arrived",
+            SendCheck::Missing => "missing",
+            SendCheck::Unknown(reason) => reason,
+        };
+        log::info(
+            "looked for an unfinished send in the chat",
+            &[
+                ("conversation", &conversation.conversation_id),
+                ("found", found),
+            ],
+        );
+        check
     }
 }
 
@@ -261,7 +286,7 @@ fn restore_mapped_payload(event: &mut InboundEvent) -> Result<(), PluginError> {
     Ok(())
 }
 
-fn api_base_url() -> String {
+pub(crate) fn api_base_url() -> String {
     config::get_or("api_base_url", DEFAULT_API_BASE_URL)
         .trim()
         .trim_end_matches('/')

@@ -7,8 +7,9 @@
 //!   no event. The bot answered the original message already; answering an edit too
 //!   would answer the same question twice.
 //!
-//! The event id is `tg:<update_id>`: Telegram resends an update it got no 2xx for, and
-//! the host drops the second event with the same id.
+//! The event id is `tg:<update_id>:<message_id>` (`tg:<update_id>` for a button press):
+//! Telegram resends an update it got no 2xx for, and the host drops the second event with
+//! the same id. The message id is kept for `check-sent` (`probe`).
 
 use loa_sdk::{Attachment, ContactRef, EventKind, InboundEvent, Message};
 use serde::Deserialize;
@@ -88,6 +89,7 @@ struct SharedContact {
 
 #[derive(Deserialize)]
 struct TelegramMessage {
+    message_id: i64,
     #[serde(default)]
     from: Option<User>,
     chat: Chat,
@@ -157,9 +159,12 @@ pub fn parse(body: &[u8], now_ms: u64) -> Result<Parsed, String> {
     };
     if let Some(message) = fields.get("message") {
         let message = TelegramMessage::deserialize(message).ok();
-        parsed
-            .events
-            .extend(message.and_then(|m| message_event(event_id, m)));
+        parsed.events.extend(message.and_then(|message| {
+            // The message's id, kept with the update's: a reply's id counts on from it
+            // (`probe`).
+            let event_id = format!("{event_id}:{}", message.message_id);
+            message_event(event_id, message)
+        }));
     } else if let Some(query) = fields.get("callback_query")
         && let Ok(query) = CallbackQuery::deserialize(query)
     {

@@ -38,7 +38,7 @@ fn a_text_message_comes_from_its_chat_with_the_update_id_and_seconds_as_ms() {
         serde_json::json!({"text": "shop có ship COD không?"}),
     ));
     let event = &parsed.events[0];
-    assert_eq!(event.channel_message_id, "tg:500");
+    assert_eq!(event.channel_message_id, "tg:500:11");
     assert_eq!(event.contact.channel_user_id, "7001");
     assert_eq!(event.contact.display_name.as_deref(), Some("Lan Nguyễn"));
     assert_eq!(event.timestamp_ms, 1_700_000_000_000);

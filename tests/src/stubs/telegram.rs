@@ -1,9 +1,21 @@
 //! The Telegram Bot API as a bot calls it: `POST /bot<token>/<method>` with a JSON body,
-//! for `sendMessage`, `sendPhoto`, `sendDocument` and `answerCallbackQuery`. A wrong
-//! token gets 401 `Unauthorized`, a missing or oversized parameter 400 with Telegram's
-//! wording, a sent message `{"ok":true,"result":{"message_id":N,…}}` with ids counting
-//! up. Every request is recorded; faults (500, 429 with `retry_after`, a stall, 403 bot
-//! blocked) are injected for the next requests on demand.
+//! for `sendMessage`, `sendPhoto`, `sendDocument`, `editMessageText` and
+//! `answerCallbackQuery`. A wrong token gets 401 `Unauthorized`, a missing or oversized
+//! parameter 400 with Telegram's wording, a sent message
+//! `{"ok":true,"result":{"message_id":N,…}}`.
+//!
+//! The stub keeps every message of every chat (`chats`): those the bot sends and those
+//! customers send ([`TelegramApi::customer_message`]), numbered by one counter, as Telegram
+//! numbers all the messages of a bot's private chats in one sequence per bot. So
+//! `editMessageText` answers as Telegram does: "message is not modified" only when the bot
+//! has a message with that id in that chat with exactly that text and keyboard, which is
+//! how a bot can tell, after a crash, whether a send arrived and under which id.
+//!
+//! Every request is recorded on arrival; faults (500, 429 with `retry_after`, a stall, a
+//! message taken but its answer held, 403 bot blocked) are injected for the next requests
+//! on demand.
+
+mod chats;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -16,6 +28,7 @@ use hyper::{Request, Response};
 use serde_json::{Value, json};
 
 use super::{StubServer, json_response};
+use chats::{Chats, Content};
 
 /// Telegram's limit on a message's text, in UTF-16 code units.
 const MAX_TEXT_UTF16: usize = 4096;
@@ -35,6 +48,10 @@ pub enum Fault {
     /// Waits this long, then does the work and answers as usual (a bot that gave up
     /// meanwhile never learns the message went out).
     Stall(Duration),
+    /// Does the work at once (the message is taken: it gets its id, shows in the chat and
+    /// counts as accepted) but holds the answer this long: a host killed meanwhile never
+    /// learns that it went out.
+    TakeAndHold(Duration),
     /// 403 `Forbidden: bot was blocked by the user`.
     Blocked,
 }
@@ -48,10 +65,13 @@ pub struct Recorded {
     pub path: String,
     /// The JSON body (`Null` when it was not JSON).
     pub body: Value,
-    /// The HTTP status answered.
+    /// The HTTP status answered; 0 while the answer is pending (a stall). A message taken
+    /// and held ([`Fault::TakeAndHold`]) shows the answer it gets once the hold is over.
     pub status: u16,
-    /// The `message_id` of the message it sent, when it sent one.
+    /// The `message_id` of the message it sent or edited, when it sent or edited one.
     pub message_id: Option<i64>,
+    /// Telegram's `description` of a refusal (`Bad Request: message to edit not found` …).
+    pub description: Option<String>,
     /// When it arrived.
     pub at: Instant,
 }
@@ -66,14 +86,21 @@ impl Recorded {
     pub fn text(&self) -> &str {
         self.body["text"].as_str().unwrap_or_default()
     }
+
+    /// The body's `chat_id` as text, a number's digits or a string as it is (`None` when
+    /// it has none): Telegram takes either.
+    pub fn chat(&self) -> Option<String> {
+        chats::chat_key(&self.body["chat_id"])
+    }
 }
 
 struct State {
     token: String,
-    next_message_id: i64,
     /// What the next requests with the right token get: a fault, or `None` to be served.
     faults: VecDeque<Option<Fault>>,
     requests: Vec<Recorded>,
+    /// Every message of every chat, and the counter that numbers them.
+    chats: Chats,
 }
 
 /// The running server; stops when dropped.
@@ -89,9 +116,9 @@ impl TelegramApi {
     pub async fn start(token: &str) -> Self {
         let state = Arc::new(Mutex::new(State {
             token: token.to_owned(),
-            next_message_id: 1,
             faults: VecDeque::new(),
             requests: Vec::new(),
+            chats: Chats::default(),
         }));
         let shared = Arc::clone(&state);
         let server = StubServer::start(move |request| answer(Arc::clone(&shared), request)).await;
@@ -135,8 +162,28 @@ impl TelegramApi {
     pub fn messages_to(&self, chat_id: i64) -> Vec<Recorded> {
         self.calls_of("sendMessage")
             .into_iter()
-            .filter(|request| request.accepted() && request.body["chat_id"] == json!(chat_id))
+            .filter(|request| request.accepted() && request.chat() == Some(chat_id.to_string()))
             .collect()
+    }
+
+    /// A customer sends a message in private chat `chat`: it takes the bot's next message
+    /// id (the one counter of the bot's private chats), which this returns for the update
+    /// that carries it. Kept as the customer's: the bot cannot edit it.
+    pub fn customer_message(&self, chat: i64) -> i64 {
+        self.locked().chats.customer_message(chat)
+    }
+
+    /// [`TelegramApi::customer_message`] as a function of the chat that outlives this
+    /// borrow: for updates built when they are first posted, on other tasks.
+    pub fn numbering(&self) -> impl Fn(i64) -> i64 + Send + Sync + 'static {
+        let state = Arc::clone(&self.state);
+        move |chat| lock(&state).chats.customer_message(chat)
+    }
+
+    /// The bot's messages in chat `chat` as they stand now (edits applied), oldest first:
+    /// each one's id and its text (a photo's or document's caption, empty without one).
+    pub fn bot_messages_in(&self, chat: i64) -> Vec<(i64, String)> {
+        self.locked().chats.bot_messages_in(&chat.to_string())
     }
 
     /// Waits until `done` holds for the requests so far, and returns them; panics with
@@ -169,12 +216,23 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Respons
         .and_then(|rest| rest.split_once('/'))
         .unwrap_or(("", ""));
     let (method, token) = (method.to_owned(), token.to_owned());
-    let fault = {
+    // Recorded on arrival, so the order is the order of requests even when one stalls.
+    let (index, fault) = {
         let mut state = lock(&state);
-        (token == state.token)
+        let fault = (token == state.token)
             .then(|| state.faults.pop_front())
             .flatten()
-            .flatten()
+            .flatten();
+        state.requests.push(Recorded {
+            method: method.clone(),
+            path,
+            body: body.clone(),
+            status: 0,
+            message_id: None,
+            description: None,
+            at,
+        });
+        (state.requests.len() - 1, fault)
     };
     let (status, answer) = match fault {
         Some(Fault::ServerError) => failure(500, "Internal Server Error", None),
@@ -188,18 +246,37 @@ async fn answer(state: Arc<Mutex<State>>, request: Request<Incoming>) -> Respons
             tokio::time::sleep(wait).await;
             perform(&state, &token, &method, &body)
         }
+        Some(Fault::TakeAndHold(hold)) => {
+            let (status, answer) = perform(&state, &token, &method, &body);
+            // Recorded before the hold: the bot may never get the answer (killed, or gone
+            // after its timeout), and then this task is dropped with it.
+            settle(&state, index, status, &answer);
+            tokio::time::sleep(hold).await;
+            (status, answer)
+        }
         None => perform(&state, &token, &method, &body),
     };
-    let message_id = answer["result"]["message_id"].as_i64();
-    lock(&state).requests.push(Recorded {
-        method,
-        path,
-        body,
-        status,
-        message_id,
-        at,
-    });
-    json_response(status, answer.to_string())
+    settle(&state, index, status, &answer);
+    json_response(status, telegram_order(&answer))
+}
+
+/// The answer's JSON with its fields in Telegram's order, `ok` first, then `result`, or
+/// `error_code`, `description` and `parameters` (a JSON map alone would sort them).
+fn telegram_order(answer: &Value) -> String {
+    let fields: Vec<String> = ["ok", "result", "error_code", "description", "parameters"]
+        .into_iter()
+        .filter_map(|name| Some(format!("{}:{}", json!(name), answer.get(name)?)))
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+/// Writes the answer into request `index`'s record.
+fn settle(state: &Mutex<State>, index: usize, status: u16, answer: &Value) {
+    if let Some(recorded) = lock(state).requests.get_mut(index) {
+        recorded.status = status;
+        recorded.message_id = answer["result"]["message_id"].as_i64();
+        recorded.description = answer["description"].as_str().map(str::to_owned);
+    }
 }
 
 /// Does what `method` asks, as Telegram would, checking what Telegram checks.
@@ -223,6 +300,7 @@ fn perform(state: &Mutex<State>, token: &str, method: &str, body: &Value) -> (u1
         "sendPhoto" => "photo",
         "sendDocument" => "document",
         "answerCallbackQuery" => "callback_query_id",
+        "editMessageText" => return chats::edit_message_text(&mut lock(state).chats, body),
         _ => return failure(404, "Not Found", None),
     };
     let missing = |name: &str| {
@@ -236,32 +314,21 @@ fn perform(state: &Mutex<State>, token: &str, method: &str, body: &Value) -> (u1
     if method == "answerCallbackQuery" {
         return (200, json!({"ok": true, "result": true}));
     }
-    if !(chat_id.is_i64() || chat_id.is_string()) {
+    let Some(chat) = chats::chat_key(chat_id) else {
         return failure(400, "Bad Request: chat_id is empty", None);
-    }
-    if method == "sendMessage" {
-        let length: usize = body["text"]
-            .as_str()
-            .unwrap_or_default()
-            .chars()
-            .map(char::len_utf16)
-            .sum();
-        if length > MAX_TEXT_UTF16 {
-            return failure(400, "Bad Request: message is too long", None);
-        }
-    }
-    let message_id = {
-        let mut state = lock(state);
-        let id = state.next_message_id;
-        state.next_message_id += 1;
-        id
     };
-    let mut result = json!({
-        "message_id": message_id,
-        "from": {"id": 100_000, "is_bot": true, "first_name": "Mây", "username": "may_shop_bot"},
-        "chat": {"id": chat_id, "type": "private"},
-        "date": 1_700_000_000,
-    });
+    if method == "sendMessage" && too_long(&body["text"]) {
+        return failure(400, "Bad Request: message is too long", None);
+    }
+    let kept = match method {
+        "sendMessage" => Content::Text(body["text"].as_str().unwrap_or_default().to_owned()),
+        _ => Content::Media {
+            caption: body["caption"].as_str().map(str::to_owned),
+        },
+    };
+    let markup = chats::markup_of(body);
+    let message_id = lock(state).chats.bot_message(chat, kept, markup);
+    let mut result = message(message_id, chat_id);
     match method {
         "sendMessage" => result["text"] = body["text"].clone(),
         "sendPhoto" => {
@@ -276,6 +343,28 @@ fn perform(state: &Mutex<State>, token: &str, method: &str, body: &Value) -> (u1
         result["reply_markup"] = markup.clone();
     }
     (200, json!({"ok": true, "result": result}))
+}
+
+/// The Message object of the bot's message `message_id` in private chat `chat_id`, without
+/// its content.
+fn message(message_id: i64, chat_id: &Value) -> Value {
+    json!({
+        "message_id": message_id,
+        "from": {"id": 100_000, "is_bot": true, "first_name": "Mây", "username": "may_shop_bot"},
+        "chat": {"id": chat_id, "type": "private"},
+        "date": 1_700_000_000,
+    })
+}
+
+/// Whether `text` is over Telegram's 4,096 UTF-16 units.
+fn too_long(text: &Value) -> bool {
+    let length: usize = text
+        .as_str()
+        .unwrap_or_default()
+        .chars()
+        .map(char::len_utf16)
+        .sum();
+    length > MAX_TEXT_UTF16
 }
 
 /// What Telegram refuses in an inline keyboard: a button with no text, or with neither

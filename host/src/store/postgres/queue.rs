@@ -16,11 +16,29 @@ use super::error::database;
 use super::statements::{column, counter, execute, limit, query, query_one, query_opt};
 use super::turns::{message_from_row, prefixed_message_columns};
 use crate::store::codec::{decode, encode};
-use crate::store::queue::first_open_of_conversation;
+use crate::store::queue::{MAX_CHANNEL_IDS, STORED_BEFORE_LAST, first_open_of_conversation};
 use crate::store::{
     AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
-    OutboxStatus, QueueDepths, QueueStore, StoreError,
+    OutboxStatus, ProviderIdsBefore, QueueDepths, QueueStore, StoreError,
 };
+
+/// The `channel_message_id`s `sql` selects with `$1` tenant, `$2` channel, `$3` first row
+/// id and `$4` [`MAX_CHANNEL_IDS`].
+async fn provider_ids<C: GenericClient>(
+    client: &C,
+    sql: &str,
+    (tenant_id, channel_id, from): (&str, &str, i64),
+) -> Result<Vec<String>, StoreError> {
+    let rows = query(
+        client,
+        sql,
+        &[&tenant_id, &channel_id, &from, &MAX_CHANNEL_IDS],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| column(row, "channel_message_id"))
+        .collect()
+}
 
 /// Marks an inbox event done (inside a turn's transaction or on its own).
 pub(super) async fn mark_inbox_done<C: GenericClient>(
@@ -315,6 +333,66 @@ impl QueueStore for PostgresStore {
         row.as_ref()
             .map(|row| column(row, "channel_message_id"))
             .transpose()
+    }
+
+    async fn provider_ids_before(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        message_id: i64,
+    ) -> Result<ProviderIdsBefore, StoreError> {
+        let client = self.client().await?;
+        let last = query_opt(
+            &client,
+            "SELECT id, channel_id, channel_message_id FROM messages
+             WHERE conversation_id = $2 AND id < $3 AND tenant_id = $1
+               AND channel_message_id IS NOT NULL
+             ORDER BY id DESC LIMIT 1",
+            &[&tenant_id, &conversation_id, &message_id],
+        )
+        .await?;
+        let Some(last) = last else {
+            return Ok(ProviderIdsBefore::default());
+        };
+        let (row_id, channel_id): (i64, String) =
+            (column(&last, "id")?, column(&last, "channel_id")?);
+        let mut channel = provider_ids(
+            &client,
+            "SELECT channel_message_id FROM messages
+             WHERE id >= $3 AND channel_id = $2 AND tenant_id = $1
+               AND channel_message_id IS NOT NULL
+             ORDER BY id LIMIT $4",
+            (tenant_id, &channel_id, row_id - STORED_BEFORE_LAST),
+        )
+        .await?;
+        // The customer messages received since, turned into messages or not yet.
+        let received_from = query_opt(
+            &client,
+            "SELECT i.id FROM inbox_events i
+             WHERE i.channel_id = $4 AND i.channel_message_id = (
+                 SELECT m.channel_message_id FROM messages m
+                 WHERE m.conversation_id = $2 AND m.id < $3 AND m.tenant_id = $1
+                   AND m.direction = 'inbound'
+                 ORDER BY m.id DESC LIMIT 1)",
+            &[&tenant_id, &conversation_id, &message_id, &channel_id],
+        )
+        .await?;
+        if let Some(received_from) = received_from {
+            let inbox_id: i64 = column(&received_from, "id")?;
+            let received = provider_ids(
+                &client,
+                "SELECT channel_message_id FROM inbox_events
+                 WHERE id >= $3 AND channel_id = $2 AND tenant_id = $1
+                 ORDER BY id LIMIT $4",
+                (tenant_id, &channel_id, inbox_id),
+            )
+            .await?;
+            channel.extend(received);
+        }
+        Ok(ProviderIdsBefore {
+            last: Some(column(&last, "channel_message_id")?),
+            channel,
+        })
     }
 
     async fn outbox_of_conversation(

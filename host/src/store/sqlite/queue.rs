@@ -7,10 +7,10 @@ use super::cached::CachedStatements;
 use super::claims::{Claimable, claimable};
 use super::conversations::{MESSAGE_COLUMNS, message_from_raw, raw_message};
 use crate::store::codec::{decode, encode};
-use crate::store::queue::first_open_of_conversation;
+use crate::store::queue::{MAX_CHANNEL_IDS, STORED_BEFORE_LAST, first_open_of_conversation};
 use crate::store::{
     AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
-    OutboxStatus, QueueDepths, StoreError,
+    OutboxStatus, ProviderIdsBefore, QueueDepths, StoreError,
 };
 
 pub(super) fn inbox_insert(
@@ -357,6 +357,83 @@ pub(super) const DELIVERED_BEFORE: &str = "SELECT channel_message_id FROM messag
      WHERE conversation_id = ?2 AND id < ?3 AND tenant_id = ?1
        AND direction = 'outbound' AND channel_message_id IS NOT NULL
      ORDER BY id DESC LIMIT 1";
+
+pub(super) fn provider_ids_before(
+    connection: &Connection,
+    tenant_id: &str,
+    conversation_id: &str,
+    message_id: i64,
+) -> Result<ProviderIdsBefore, StoreError> {
+    let last = connection
+        .query_row_cached(
+            LAST_WITH_PROVIDER_ID,
+            params![tenant_id, conversation_id, message_id],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(backend)?;
+    let Some((row_id, channel_id, provider_id)) = last else {
+        return Ok(ProviderIdsBefore::default());
+    };
+    let strings = |sql: &str, from: i64| -> Result<Vec<String>, StoreError> {
+        let mut statement = connection.prepare_cached(sql).map_err(backend)?;
+        let rows = statement
+            .query_map(
+                params![tenant_id, channel_id, from, MAX_CHANNEL_IDS],
+                |row| row.get(0),
+            )
+            .map_err(backend)?;
+        rows.collect::<Result<Vec<String>, _>>().map_err(backend)
+    };
+    let mut channel = strings(CHANNEL_IDS_FROM, row_id - STORED_BEFORE_LAST)?;
+    let received_from = connection
+        .query_row_cached(
+            LAST_INBOUND_INBOX_ID,
+            params![tenant_id, conversation_id, message_id, channel_id],
+            |row| row.get::<_, i64>(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    if let Some(inbox_id) = received_from {
+        channel.extend(strings(INBOX_IDS_FROM, inbox_id)?);
+    }
+    Ok(ProviderIdsBefore {
+        last: Some(provider_id),
+        channel,
+    })
+}
+
+/// The inbox row of the conversation's last customer message before `?3`.
+const LAST_INBOUND_INBOX_ID: &str = "SELECT i.id FROM inbox_events i
+     WHERE i.channel_id = ?4 AND i.channel_message_id = (
+         SELECT m.channel_message_id FROM messages m
+         WHERE m.conversation_id = ?2 AND m.id < ?3 AND m.tenant_id = ?1
+           AND m.direction = 'inbound'
+         ORDER BY m.id DESC LIMIT 1)";
+
+/// A channel's received provider ids from inbox row `?3` on, turned into messages or not
+/// yet (a range of the primary key).
+const INBOX_IDS_FROM: &str = "SELECT channel_message_id FROM inbox_events
+     WHERE id >= ?3 AND channel_id = ?2 AND tenant_id = ?1
+     ORDER BY id LIMIT ?4";
+
+/// The conversation's last message before `?3` with a provider id (`messages_by_conversation`).
+const LAST_WITH_PROVIDER_ID: &str = "SELECT id, channel_id, channel_message_id FROM messages
+     WHERE conversation_id = ?2 AND id < ?3 AND tenant_id = ?1
+       AND channel_message_id IS NOT NULL
+     ORDER BY id DESC LIMIT 1";
+
+/// A channel's provider ids from row `?3` on (a range of the primary key).
+const CHANNEL_IDS_FROM: &str = "SELECT channel_message_id FROM messages
+     WHERE id >= ?3 AND channel_id = ?2 AND tenant_id = ?1
+       AND channel_message_id IS NOT NULL
+     ORDER BY id LIMIT ?4";
 
 pub(super) fn outbox_of_conversation(
     connection: &Connection,

@@ -8,8 +8,8 @@ use crate::conversation::Content;
 use crate::conversation::model::{Bot, Channel, Contact, Conversation, FaqEntry, Message, Tenant};
 use crate::store::{
     ConversationOpening, ConversationStore, DeliveryAttempt, InboxEvent, InboxInsert,
-    NewInboxEvent, OutboxItem, OutboxRow, QueueDepths, QueueStore, StoreError, StoredDecision,
-    TurnCommit, TurnCommitted,
+    NewInboxEvent, OutboxItem, OutboxRow, ProviderIdsBefore, QueueDepths, QueueStore, StoreError,
+    StoredDecision, TurnCommit, TurnCommitted,
 };
 
 #[async_trait]
@@ -251,6 +251,19 @@ impl QueueStore for SqliteStore {
         let (tenant_id, id) = (tenant_id.to_owned(), conversation_id.to_owned());
         self.read_short(move |connection| {
             queue::delivered_before(connection, &tenant_id, &id, message_id)
+        })
+        .await
+    }
+
+    async fn provider_ids_before(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        message_id: i64,
+    ) -> Result<ProviderIdsBefore, StoreError> {
+        let (tenant_id, id) = (tenant_id.to_owned(), conversation_id.to_owned());
+        self.read(move |connection| {
+            queue::provider_ids_before(connection, &tenant_id, &id, message_id)
         })
         .await
     }

@@ -26,6 +26,8 @@ fn unfinished(previous: Option<&str>) -> UnfinishedSend {
     UnfinishedSend {
         started_ms: STARTED_MS,
         previous_message_id: previous.map(str::to_owned),
+        last_message_id: None,
+        channel_message_ids: Vec::new(),
     }
 }
 
