@@ -195,6 +195,7 @@ fn send_calls(
                         fingerprint: fingerprint.clone(),
                         done: index + 1,
                         at_ms: clock::now_ms(),
+                        last_message_id: accepted.message_id,
                     };
                     // Best effort: without the record a retry repeats the parts sent.
                     if let Err(error) = kv::set_json(&key, &done) {

@@ -14,8 +14,9 @@
 //! other messages. The ids left (other replies whose answer was lost too, messages not
 //! stored yet, then a few ids past the newest one known) are tried in order with the
 //! reply's own text. Only this reply can be a message of the bot's in this chat after
-//! that last message: the host sends one message of a conversation at a time, and a
-//! message in parts is only tried before its first part went out.
+//! that last message: the host sends one message of a conversation at a time, and for a
+//! message in parts, the part in doubt counts from the id of the last part that went out
+//! (kept in the progress record), so the parts before it are never tried.
 
 use std::collections::HashSet;
 

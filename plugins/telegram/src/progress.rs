@@ -27,6 +27,10 @@ pub struct Progress {
     pub done: usize,
     /// When the last one was accepted, ms since the Unix epoch.
     pub at_ms: u64,
+    /// The `message_id` Telegram gave the last one: where a look-up for the next one
+    /// (`check-sent`) counts from. None in records from before it was kept.
+    #[serde(default)]
+    pub last_message_id: Option<i64>,
 }
 
 /// The key-value key of a conversation's send in progress.
@@ -82,6 +86,7 @@ mod tests {
             fingerprint: print.clone(),
             done: 1,
             at_ms: 1_000,
+            last_message_id: Some(7),
         };
         assert_eq!(already_sent(Some(&stored), &print, 61_000), 1);
     }
@@ -95,6 +100,7 @@ mod tests {
             fingerprint: print.clone(),
             done: 1,
             at_ms: 1_000,
+            last_message_id: Some(7),
         };
         assert_eq!(already_sent(Some(&stored), &other, 2_000), 0);
         assert_eq!(
@@ -102,6 +108,17 @@ mod tests {
             0
         );
         assert_eq!(already_sent(None, &print, 2_000), 0);
+    }
+
+    #[test]
+    fn a_record_from_before_message_ids_were_kept_still_resumes() {
+        let print = fingerprint(&calls(&["part 1", "part 2"]));
+        let stored: Progress = serde_json::from_value(json!({
+            "fingerprint": print, "done": 1, "at_ms": 1_000
+        }))
+        .expect("an older record");
+        assert_eq!(stored.last_message_id, None);
+        assert_eq!(already_sent(Some(&stored), &print, 2_000), 1);
     }
 
     #[test]

@@ -35,28 +35,34 @@ pub fn look_up_sent(
     }
     let token = config::require("bot_token").map_err(|error| error.message().to_owned())?;
     let plan = render::plan(chat, message)?;
-    let Some(first) = plan.calls.first() else {
-        return Err("nothing to send".into());
-    };
+    let total = plan.calls.len();
     let fingerprint = progress::fingerprint(&plan.calls);
     let key = progress::key(&conversation.conversation_id);
-    if plan.calls.len() > 1 {
+    // A message in parts resumes after the parts that went out: the one in doubt is the
+    // next, and it counts from the last one's id (those before it have other text, and a
+    // try on their ids would change them).
+    let (skip, last_part) = if total > 1 {
         let stored = kv::get_json::<Progress>(&key).map_err(|error| error.to_string())?;
-        if progress::already_sent(stored.as_ref(), &fingerprint, clock::now_ms()) > 0 {
-            // The parts sent are messages of the bot's after the last one the host knows,
-            // with other text: a try on their ids would change them.
-            return Err("a message in parts, some of them sent: their ids are not kept".into());
-        }
-    }
-    if first.method != "sendMessage" {
-        return Err(format!("{} has no text to compare", first.method));
+        let skip = progress::already_sent(stored.as_ref(), &fingerprint, clock::now_ms());
+        (skip, stored.and_then(|stored| stored.last_message_id))
+    } else {
+        (0, None)
+    };
+    let floor = match (skip, last_part) {
+        (0, _) => unfinished.last_message_id.clone(),
+        (_, Some(id)) => Some(id.to_string()),
+        (_, None) => return Err("a message in parts, some sent, the last one's id not kept".into()),
+    };
+    let call = plan.calls.get(skip).ok_or("every part went out")?;
+    if call.method != "sendMessage" {
+        return Err(format!("{} has no text to compare", call.method));
     }
     let candidates = probe::candidates(
-        unfinished.last_message_id.as_deref(),
+        floor.as_deref(),
         unfinished.previous_message_id.as_deref(),
         &unfinished.channel_message_ids,
     )?;
-    let Some(found) = first_found(&api_base_url(), &token, first, &candidates.ids)? else {
+    let Some(found) = first_found(&api_base_url(), &token, call, &candidates.ids)? else {
         if candidates.more {
             return Err(format!(
                 "not among the first {} ids after the conversation's last message",
@@ -65,20 +71,20 @@ pub fn look_up_sent(
         }
         return Ok(SendCheck::Missing);
     };
-    let receipt = DeliveryReceipt {
-        provider_message_id: Some(found.to_string()),
-        provider_response: Some(format!(
-            "message {found} shows the reply (editMessageText: not modified)"
-        )),
-    };
-    if plan.calls.len() == 1 {
-        return Ok(SendCheck::Arrived(receipt));
+    if skip + 1 == total {
+        return Ok(SendCheck::Arrived(DeliveryReceipt {
+            provider_message_id: Some(found.to_string()),
+            provider_response: Some(format!(
+                "message {found} shows the reply (editMessageText: not modified)"
+            )),
+        }));
     }
-    // The first part arrived: the send goes on from the second.
+    // That part arrived: the send goes on from the next.
     let done = Progress {
         fingerprint,
-        done: 1,
+        done: skip + 1,
         at_ms: clock::now_ms(),
+        last_message_id: Some(found),
     };
     kv::set_json(&key, &done).map_err(|error| format!("cannot keep the progress: {error}"))?;
     Ok(SendCheck::Missing)

@@ -39,7 +39,12 @@ impl Shop {
     /// The COD question as update `update_id`, its message numbered by the stub as
     /// Telegram numbers the bot's private chats, at the moment the customer sends it.
     fn numbered_question(&self, update_id: i64) -> Value {
-        let mut update = text_update(update_id, CHAT, COD_QUESTION);
+        self.numbered(update_id, COD_QUESTION)
+    }
+
+    /// Update `update_id` saying `text`, numbered as [`Shop::numbered_question`].
+    fn numbered(&self, update_id: i64, text: &str) -> Value {
+        let mut update = text_update(update_id, CHAT, text);
         update["message"]["message_id"] = json!(self.telegram.customer_message(CHAT));
         update
     }
@@ -96,6 +101,48 @@ async fn a_reply_telegram_took_before_the_host_was_killed_is_found_and_not_sent_
         .find(|message| message["direction"] == "outbound")
         .expect("the reply is stored");
     assert_eq!(outbound["channel_message_id"], json!(taken_id.to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_reply_whose_second_part_telegram_took_before_the_kill_is_not_sent_again() {
+    let mut shop = Shop::launch(channels::SHORT_LEASE_HOST_CONFIG).await;
+    let answer = super::delivery::add_promotions_faq(&shop).await;
+    shop.telegram.pass_next(1);
+    shop.telegram.fail_next(1, Fault::TakeAndHold(HELD));
+    shop.deliver(&shop.numbered(42, super::delivery::PROMOTIONS_QUESTION))
+        .await;
+    let parts = shop.messages_in_chat(CHAT, 2).await;
+    shop.crash_and_restart().await;
+
+    let delivery = shop.sent_delivery().await;
+    tokio::time::sleep(AFTER_LEASE).await;
+    let sends = shop.telegram.calls_of("sendMessage");
+    assert_eq!(sends.len(), 2, "a part sent again: {sends:#?}");
+    let texts: Vec<&str> = parts.iter().map(Recorded::text).collect();
+    assert_eq!(texts.join("\n"), answer);
+    // The look-up counted from the first part's id, so it never tried that part's message
+    // with the second part's text, and found the second.
+    let first_id = parts[0].message_id.expect("an id");
+    let second_id = parts[1].message_id.expect("an id");
+    let probes = shop.telegram.calls_of("editMessageText");
+    assert!(!probes.is_empty(), "{:#?}", shop.telegram.requests());
+    for probe in &probes {
+        assert_eq!(probe.text(), texts[1], "{probe:#?}");
+        assert!(
+            probe.body["message_id"].as_i64() > Some(first_id),
+            "{probe:#?}"
+        );
+        assert!(!probe.accepted(), "{probe:#?}");
+    }
+    assert_eq!(
+        probes.last().expect("a probe").body["message_id"],
+        second_id
+    );
+    let attempt = channels::only_attempt_after_restart(&delivery);
+    assert_eq!(attempt["result"], "sent", "{delivery:#}");
+    assert_eq!(attempt["provider_message_id"], json!(second_id.to_string()));
+    let response = attempt["provider_response"].as_str().unwrap_or_default();
+    assert!(response.starts_with(ARRIVED_BEFORE_NOTE), "{response}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -13,9 +13,10 @@ fn emoji_rich_answer() -> String {
         .join("\n")
 }
 
-const PROMOTIONS_QUESTION: &str = "shop đang có những ưu đãi gì?";
+pub(super) const PROMOTIONS_QUESTION: &str = "shop đang có những ưu đãi gì?";
 
-async fn add_promotions_faq(shop: &Shop) -> String {
+/// Adds an FAQ entry whose answer goes out in two parts; returns the answer.
+pub(super) async fn add_promotions_faq(shop: &Shop) -> String {
     let answer = emoji_rich_answer();
     let entry = json!({"id": "faq-promotions", "question": PROMOTIONS_QUESTION, "answer": answer});
     let created = shop
