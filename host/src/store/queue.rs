@@ -214,8 +214,8 @@ pub struct ProviderIdsBefore {
     /// The provider ids of the channel's messages, every conversation and both ways: the
     /// messages stored from [`STORED_BEFORE_LAST`] rows before `last`'s on, then the
     /// customer messages received (in the inbox, turned into messages or not yet) from the
-    /// conversation's last one before it on; at most [`MAX_CHANNEL_IDS`] of each, some
-    /// possibly twice. Empty when there is no `last`.
+    /// conversation's last one before it on; at most [`MAX_CHANNEL_IDS`] of each, within
+    /// [`MAX_ROWS_READ`] rows, some possibly twice. Empty when there is no `last`.
     pub channel: Vec<String>,
 }
 
@@ -227,6 +227,12 @@ pub const STORED_BEFORE_LAST: i64 = 2_000;
 /// The most channel ids handed over: an operator answering hours later on a busy channel
 /// would otherwise mean every message since.
 pub const MAX_CHANNEL_IDS: i64 = 20_000;
+
+/// The most rows (of every channel) read past the first one, in messages and in the
+/// inbox each: the look-up runs after a crash for every send in doubt, and a quiet
+/// channel's old message on a busy database must not mean reading all rows since. Ids
+/// beyond are not listed; a provider then has more ids to try, or cannot tell.
+pub const MAX_ROWS_READ: i64 = 200_000;
 
 /// How much work is waiting (for `/readyz` and metrics).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -16,14 +16,16 @@ use super::error::database;
 use super::statements::{column, counter, execute, limit, query, query_one, query_opt};
 use super::turns::{message_from_row, prefixed_message_columns};
 use crate::store::codec::{decode, encode};
-use crate::store::queue::{MAX_CHANNEL_IDS, STORED_BEFORE_LAST, first_open_of_conversation};
+use crate::store::queue::{
+    MAX_CHANNEL_IDS, MAX_ROWS_READ, STORED_BEFORE_LAST, first_open_of_conversation,
+};
 use crate::store::{
     AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
     OutboxStatus, ProviderIdsBefore, QueueDepths, QueueStore, StoreError,
 };
 
 /// The `channel_message_id`s `sql` selects with `$1` tenant, `$2` channel, `$3` first row
-/// id and `$4` [`MAX_CHANNEL_IDS`].
+/// id, `$4` [`MAX_CHANNEL_IDS`] and `$5` the row id [`MAX_ROWS_READ`] after `$3`.
 async fn provider_ids<C: GenericClient>(
     client: &C,
     sql: &str,
@@ -32,7 +34,13 @@ async fn provider_ids<C: GenericClient>(
     let rows = query(
         client,
         sql,
-        &[&tenant_id, &channel_id, &from, &MAX_CHANNEL_IDS],
+        &[
+            &tenant_id,
+            &channel_id,
+            &from,
+            &MAX_CHANNEL_IDS,
+            &(from + MAX_ROWS_READ),
+        ],
     )
     .await?;
     rows.iter()
@@ -359,7 +367,7 @@ impl QueueStore for PostgresStore {
         let mut channel = provider_ids(
             &client,
             "SELECT channel_message_id FROM messages
-             WHERE id >= $3 AND channel_id = $2 AND tenant_id = $1
+             WHERE id >= $3 AND id < $5 AND channel_id = $2 AND tenant_id = $1
                AND channel_message_id IS NOT NULL
              ORDER BY id LIMIT $4",
             (tenant_id, &channel_id, row_id - STORED_BEFORE_LAST),
@@ -382,7 +390,7 @@ impl QueueStore for PostgresStore {
             let received = provider_ids(
                 &client,
                 "SELECT channel_message_id FROM inbox_events
-                 WHERE id >= $3 AND channel_id = $2 AND tenant_id = $1
+                 WHERE id >= $3 AND id < $5 AND channel_id = $2 AND tenant_id = $1
                  ORDER BY id LIMIT $4",
                 (tenant_id, &channel_id, inbox_id),
             )

@@ -7,7 +7,9 @@ use super::cached::CachedStatements;
 use super::claims::{Claimable, claimable};
 use super::conversations::{MESSAGE_COLUMNS, message_from_raw, raw_message};
 use crate::store::codec::{decode, encode};
-use crate::store::queue::{MAX_CHANNEL_IDS, STORED_BEFORE_LAST, first_open_of_conversation};
+use crate::store::queue::{
+    MAX_CHANNEL_IDS, MAX_ROWS_READ, STORED_BEFORE_LAST, first_open_of_conversation,
+};
 use crate::store::{
     AttemptResult, DeliveryAttempt, InboxEvent, InboxInsert, NewInboxEvent, OutboxItem, OutboxRow,
     OutboxStatus, ProviderIdsBefore, QueueDepths, StoreError,
@@ -385,7 +387,13 @@ pub(super) fn provider_ids_before(
         let mut statement = connection.prepare_cached(sql).map_err(backend)?;
         let rows = statement
             .query_map(
-                params![tenant_id, channel_id, from, MAX_CHANNEL_IDS],
+                params![
+                    tenant_id,
+                    channel_id,
+                    from,
+                    MAX_CHANNEL_IDS,
+                    from + MAX_ROWS_READ
+                ],
                 |row| row.get(0),
             )
             .map_err(backend)?;
@@ -417,10 +425,10 @@ const LAST_INBOUND_INBOX_ID: &str = "SELECT i.id FROM inbox_events i
            AND m.direction = 'inbound'
          ORDER BY m.id DESC LIMIT 1)";
 
-/// A channel's received provider ids from inbox row `?3` on, turned into messages or not
-/// yet (a range of the primary key).
+/// A channel's received provider ids in inbox rows `?3` to `?5`, turned into messages or
+/// not yet (a range of the primary key).
 const INBOX_IDS_FROM: &str = "SELECT channel_message_id FROM inbox_events
-     WHERE id >= ?3 AND channel_id = ?2 AND tenant_id = ?1
+     WHERE id >= ?3 AND id < ?5 AND channel_id = ?2 AND tenant_id = ?1
      ORDER BY id LIMIT ?4";
 
 /// The conversation's last message before `?3` with a provider id (`messages_by_conversation`).
@@ -429,9 +437,9 @@ const LAST_WITH_PROVIDER_ID: &str = "SELECT id, channel_id, channel_message_id F
        AND channel_message_id IS NOT NULL
      ORDER BY id DESC LIMIT 1";
 
-/// A channel's provider ids from row `?3` on (a range of the primary key).
+/// A channel's provider ids in rows `?3` to `?5` (a range of the primary key).
 const CHANNEL_IDS_FROM: &str = "SELECT channel_message_id FROM messages
-     WHERE id >= ?3 AND channel_id = ?2 AND tenant_id = ?1
+     WHERE id >= ?3 AND id < ?5 AND channel_id = ?2 AND tenant_id = ?1
        AND channel_message_id IS NOT NULL
      ORDER BY id LIMIT ?4";
 
